@@ -1,0 +1,118 @@
+"""Athena: a local-first conversation agent for Home Assistant."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import logging
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .backend import Backend, BackendError
+from .const import (
+    BACKEND_AUTO,
+    BACKEND_OLLAMA,
+    BACKEND_OPENAI,
+    CONF_BACKEND,
+    CONF_LANES,
+    CONF_OLLAMA_URL,
+    CONF_OPENAI_URL,
+    DEFAULT_LANES,
+    DOMAIN,
+    VALIDATE_TIMEOUT,
+)
+from .ollama_backend import OllamaBackend
+from .openai_backend import OpenAIBackend
+
+_LOGGER = logging.getLogger(__name__)
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS = (Platform.BINARY_SENSOR, Platform.CONVERSATION, Platform.SENSOR)
+
+
+@dataclass(frozen=True, slots=True)
+class AthenaRuntime:
+    """What a loaded config entry holds: its backends, the preferred one first."""
+
+    backends: tuple[Backend, ...]
+
+
+type AthenaConfigEntry = ConfigEntry[AthenaRuntime]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (config entries only)."""
+    return True
+
+
+def create_backends(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Backend, ...]:
+    """Build the entry's backends in the order they are tried (Auto: MLX, Ollama)."""
+    lanes = int(entry.options.get(CONF_LANES, DEFAULT_LANES))
+    kind = entry.data[CONF_BACKEND]
+    backends: list[Backend] = []
+    if kind in (BACKEND_OPENAI, BACKEND_AUTO):
+        backends.append(
+            OpenAIBackend(
+                entry.data[CONF_OPENAI_URL], lanes, async_get_clientsession(hass)
+            )
+        )
+    if kind in (BACKEND_OLLAMA, BACKEND_AUTO):
+        backends.append(OllamaBackend(entry.data[CONF_OLLAMA_URL], lanes))
+    return tuple(backends)
+
+
+async def _async_check(backend: Backend) -> BackendError | None:
+    """List the backend's models within the validation timeout; the error or None."""
+    try:
+        async with asyncio.timeout(VALIDATE_TIMEOUT):
+            await backend.async_list_models()
+    except TimeoutError:
+        error: BackendError = BackendError("no answer within 5 s")
+    except BackendError as err:
+        error = err
+    else:
+        backend.stats.set_reachable(True)
+        return None
+    backend.stats.set_reachable(False)
+    return error
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:
+    """Connect to the backends; not ready while none of them answers."""
+    backends = create_backends(hass, entry)
+    errors = await asyncio.gather(*(_async_check(b) for b in backends))
+    if all(errors):
+        for backend in backends:
+            await backend.async_close()
+        details = "; ".join(
+            f"{b.url}: {e}" for b, e in zip(backends, errors, strict=True)
+        )
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_unreachable",
+            translation_placeholders={"details": details},
+        )
+    entry.runtime_data = AthenaRuntime(backends=backends)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:
+    """Unload the platforms and close the backends."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    for backend in entry.runtime_data.backends:
+        await backend.async_close()
+    return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
+    """Reload after an option or subentry change."""
+    await hass.config_entries.async_reload(entry.entry_id)

@@ -1,0 +1,336 @@
+"""The backend interface shared by Ollama and OpenAI-compatible servers, and Auto.
+
+A backend turns a `ChatRequest` into an async stream of `ChatDelta` (text or tool
+calls) that ends with one `Usage`. `async_chat` wraps any backend with the lane
+semaphore, the first-token and total timeouts, and the statistics the sensors show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+import logging
+from typing import Any, Protocol
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class BackendError(Exception):
+    """A backend failed; `key` names the translated message (strings.json exceptions).
+
+    `before_first_token` tells whether any reply text had arrived: only errors before
+    the first token may fall back to another backend (nothing was said yet).
+    """
+
+    key = "backend_error"
+
+    def __init__(self, detail: str, *, before_first_token: bool = True) -> None:
+        super().__init__(detail)
+        self.before_first_token = before_first_token
+
+
+class BackendUnreachable(BackendError):
+    """Connection refused, DNS failure, or the connection dropped."""
+
+    key = "backend_unreachable"
+
+
+class BackendTimeout(BackendError):
+    """No first token, or no complete reply, within the configured time."""
+
+    key = "backend_timeout"
+
+
+class BackendHTTPError(BackendError):
+    """The server answered with an HTTP error status."""
+
+    key = "backend_http_error"
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+
+
+class BackendMalformed(BackendError):
+    """A chunk of the reply stream could not be parsed."""
+
+    key = "backend_malformed"
+
+
+class EmptyReply(BackendError):
+    """The stream ended without any text or tool call."""
+
+    key = "empty_reply"
+
+
+def falls_back(err: BackendError) -> bool:
+    """Return whether Auto may retry `err` on the next backend.
+
+    Only failures before the first token: connection errors, timeouts and HTTP 5xx.
+    """
+    if not err.before_first_token:
+        return False
+    if isinstance(err, BackendHTTPError):
+        return err.status >= 500
+    return isinstance(err, BackendUnreachable | BackendTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for: name and parsed JSON arguments."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDelta:
+    """A piece of the reply: text and/or complete tool calls."""
+
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one request, as the server reported them.
+
+    `prompt_tokens` is the whole prompt; `cached_tokens` the part reused from the KV
+    cache (OpenAI `usage.prompt_tokens_details.cached_tokens`); `evaluated_tokens` the
+    part the server had to evaluate (Ollama `prompt_eval_count`).
+    """
+
+    prompt_tokens: int | None = None
+    cached_tokens: int | None = None
+    evaluated_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One chat call. `messages` are `{"role", "content", ...}` dicts (OpenAI/Ollama).
+
+    `keep_alive` is in seconds (-1 = forever); `tools` are OpenAI-style function
+    schemas or None.
+    """
+
+    model: str
+    messages: list[dict[str, Any]]
+    max_tokens: int
+    temperature: float
+    num_ctx: int
+    keep_alive: int
+    tools: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds until the first token, and until the whole reply."""
+
+    first_token: float
+    total: float
+
+
+type StreamItem = ChatDelta | Usage
+
+
+class Backend(Protocol):
+    """What every backend offers. Methods raise `BackendError` subclasses only."""
+
+    kind: str
+    url: str
+    stats: BackendStats
+    lanes: asyncio.Semaphore
+
+    async def async_list_models(self) -> list[str]:
+        """Return the model names the server offers."""
+
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        """Stream the reply to `request`: deltas, then one `Usage`."""
+
+    async def async_warm_up(self, request: ChatRequest) -> None:
+        """Load the model and evaluate the system prompt so it is in the KV cache."""
+
+    async def async_close(self) -> None:
+        """Release connections."""
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    """Timings (ms) and token counts of one finished request, for diagnostics."""
+
+    model: str
+    ok: bool
+    latency_ms: float
+    ttft_ms: float | None
+    prompt_tokens: int | None
+    evaluated_tokens: int | None
+    cached_tokens: int | None
+    completion_tokens: int | None
+    tokens_per_s: float | None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class BackendStats:
+    """Running statistics of one backend; listeners are called on every change."""
+
+    requests: int = 0
+    errors: int = 0
+    reachable: bool | None = None
+    last: TurnRecord | None = None
+    history: deque[TurnRecord] = field(default_factory=lambda: deque(maxlen=20))
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after each change; returns the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def record(self, turn: TurnRecord) -> None:
+        """Count one finished request (successful or not)."""
+        self.requests += 1
+        if not turn.ok:
+            self.errors += 1
+        self.reachable = turn.ok or turn.error != BackendUnreachable.key
+        self.last = turn
+        self.history.append(turn)
+        for listener in list(self._listeners):
+            listener()
+
+    def set_reachable(self, reachable: bool) -> None:
+        """Record the result of a health check (model listing or warm-up)."""
+        self.reachable = reachable
+        for listener in list(self._listeners):
+            listener()
+
+    def _mean(self, values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return round(sum(known) / len(known), 1) if known else None
+
+    @property
+    def average_latency_ms(self) -> float | None:
+        """Mean latency of the successful requests in the history, ms."""
+        return self._mean([t.latency_ms for t in self.history if t.ok])
+
+    @property
+    def average_ttft_ms(self) -> float | None:
+        """Mean time to first token of the successful requests in the history, ms."""
+        return self._mean([t.ttft_ms for t in self.history if t.ok])
+
+    @property
+    def average_tokens_per_s(self) -> float | None:
+        """Mean generation speed (completion tokens / generation time), tokens/s."""
+        return self._mean([t.tokens_per_s for t in self.history if t.ok])
+
+
+async def async_chat(
+    backend: Backend, request: ChatRequest, timeouts: Timeouts
+) -> AsyncIterator[ChatDelta]:
+    """Stream `request` through `backend` under its lanes, timeouts and statistics.
+
+    Yields `ChatDelta`s; the final `Usage` is recorded in `backend.stats`.
+    Raises `BackendTimeout` when the first token (lane wait included) or the whole
+    reply takes longer than `timeouts`, `EmptyReply` when nothing came back, and
+    the backend's own `BackendError`s.
+    """
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    first_deadline = start + timeouts.first_token
+    total_deadline = start + timeouts.total
+    first_token_at: float | None = None
+    usage = Usage()
+
+    def finish(error: BackendError | None) -> None:
+        end = loop.time()
+        tokens_per_s = None
+        if (
+            first_token_at is not None
+            and usage.completion_tokens
+            and end > first_token_at
+        ):
+            tokens_per_s = round(usage.completion_tokens / (end - first_token_at), 1)
+        backend.stats.record(
+            TurnRecord(
+                model=request.model,
+                ok=error is None,
+                latency_ms=round((end - start) * 1000, 1),
+                ttft_ms=(
+                    None
+                    if first_token_at is None
+                    else round((first_token_at - start) * 1000, 1)
+                ),
+                prompt_tokens=usage.prompt_tokens,
+                evaluated_tokens=usage.evaluated_tokens,
+                cached_tokens=usage.cached_tokens,
+                completion_tokens=usage.completion_tokens,
+                tokens_per_s=tokens_per_s,
+                error=None if error is None else error.key,
+            )
+        )
+
+    def deadline() -> float:
+        return total_deadline if first_token_at is not None else first_deadline
+
+    try:
+        async with asyncio.timeout_at(first_deadline):
+            await backend.lanes.acquire()
+        try:
+            stream = aiter(backend.stream_chat(request))
+            while True:
+                async with asyncio.timeout_at(min(deadline(), total_deadline)):
+                    item = await anext(stream, None)
+                if item is None:
+                    break
+                if isinstance(item, Usage):
+                    usage = item
+                    continue
+                if not (item.content or item.tool_calls):
+                    continue
+                if first_token_at is None:
+                    first_token_at = loop.time()
+                yield item
+        finally:
+            backend.lanes.release()
+        if first_token_at is None:
+            raise EmptyReply("the stream ended without text")
+    except TimeoutError as err:
+        timed_out = BackendTimeout(
+            "no first token in time"
+            if first_token_at is None
+            else f"reply not finished within {timeouts.total} s",
+            before_first_token=first_token_at is None,
+        )
+        _LOGGER.warning("%s backend %s: %s", backend.kind, backend.url, timed_out)
+        finish(timed_out)
+        raise timed_out from err
+    except BackendError as err:
+        err.before_first_token = err.before_first_token and first_token_at is None
+        _LOGGER.warning("%s backend %s: %s", backend.kind, backend.url, err)
+        finish(err)
+        raise
+    finish(None)
+
+
+async def async_chat_with_fallback(
+    candidates: list[tuple[Backend, ChatRequest]], timeouts: Timeouts
+) -> AsyncIterator[tuple[Backend, ChatDelta]]:
+    """Stream from the first candidate, falling back to the next one.
+
+    A failure before the first token that `falls_back` moves on to the next
+    candidate (Auto: MLX first, Ollama second).
+
+    Yields `(backend that answered, delta)`. Raises the last `BackendError`.
+    """
+    for index, (backend, request) in enumerate(candidates):
+        try:
+            async for delta in async_chat(backend, request, timeouts):
+                yield backend, delta
+        except BackendError as err:
+            if index + 1 < len(candidates) and falls_back(err):
+                _LOGGER.info("Falling back from %s: %s", backend.url, err)
+                continue
+            raise
+        return

@@ -1,0 +1,375 @@
+"""Config flow: the server(s) as a config entry, each agent as a subentry.
+
+Why subentries (like core's ollama): one server serves several agents (a persona per
+room, a larger model for one of them); each agent is its own conversation entity with
+its own options, added and reconfigured from the entry's page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import logging
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .backend import Backend, BackendError
+from .const import (
+    BACKEND_AUTO,
+    BACKEND_OLLAMA,
+    BACKEND_OPENAI,
+    BACKEND_TYPES,
+    CONF_BACKEND,
+    CONF_CLASSIFY_MODEL,
+    CONF_CONTROL_TOOLS,
+    CONF_FALLBACK_MODEL,
+    CONF_FIRST_TOKEN_TIMEOUT,
+    CONF_KEEP_ALIVE,
+    CONF_LANES,
+    CONF_LLM_GREETINGS,
+    CONF_MAX_HISTORY,
+    CONF_MAX_TOKENS,
+    CONF_MODEL,
+    CONF_NUM_CTX,
+    CONF_OLLAMA_URL,
+    CONF_OPENAI_URL,
+    CONF_PROMPT,
+    CONF_TEMPERATURE,
+    CONF_TOTAL_TIMEOUT,
+    DEFAULT_AGENT_NAME,
+    DEFAULT_LANES,
+    DOMAIN,
+    MAX_LANES,
+    MIN_NUM_CTX,
+    SUBENTRY_CONVERSATION,
+    VALIDATE_TIMEOUT,
+)
+from .entity import agent_settings
+from .ollama_backend import OllamaBackend
+from .openai_backend import OpenAIBackend
+
+_LOGGER = logging.getLogger(__name__)
+
+_URL_KEYS = {
+    BACKEND_OLLAMA: (CONF_OLLAMA_URL,),
+    BACKEND_OPENAI: (CONF_OPENAI_URL,),
+    BACKEND_AUTO: (CONF_OPENAI_URL, CONF_OLLAMA_URL),
+}
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def _backend(hass: HomeAssistant, key: str, url: str) -> Backend:
+    if key == CONF_OLLAMA_URL:
+        return OllamaBackend(url, 1)
+    return OpenAIBackend(url, 1, async_get_clientsession(hass))
+
+
+async def async_list_models(hass: HomeAssistant, key: str, url: str) -> list[str]:
+    """List the models of the server at `url` (`key` says which kind) within 5 s.
+
+    Raises `BackendError` or `TimeoutError`.
+    """
+    backend = _backend(hass, key, url)
+    try:
+        async with asyncio.timeout(VALIDATE_TIMEOUT):
+            return await backend.async_list_models()
+    finally:
+        await backend.async_close()
+
+
+def _models_selector(models: list[str]) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=models, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+        )
+    )
+
+
+class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a server: backend type, URL(s), then the first agent's model."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        self._backend = BACKEND_OLLAMA
+        self._urls: dict[str, str] = {}
+        self._models: dict[str, list[str]] = {}
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the backend type."""
+        if user_input is not None:
+            self._backend = user_input[CONF_BACKEND]
+            return await self.async_step_server()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_BACKEND, default=BACKEND_OLLAMA): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(BACKEND_TYPES),
+                            translation_key=CONF_BACKEND,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def async_step_server(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enter and validate the server URL(s) by listing their models."""
+        keys = _URL_KEYS[self._backend]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            for key in keys:
+                try:
+                    url = cv.url(str(user_input[key]).strip()).rstrip("/")
+                except vol.Invalid:
+                    errors[key] = "invalid_url"
+                    continue
+                for entry in self._async_current_entries(include_ignore=False):
+                    if url in (
+                        entry.data.get(k) for k in (CONF_OLLAMA_URL, CONF_OPENAI_URL)
+                    ):
+                        return self.async_abort(reason="already_configured")
+                self._urls[key] = url
+            for key in keys:
+                if key in errors:
+                    continue
+                try:
+                    models = await async_list_models(self.hass, key, self._urls[key])
+                except (BackendError, TimeoutError) as err:
+                    _LOGGER.info("Cannot list models at %s: %s", self._urls[key], err)
+                    errors[key] = "cannot_connect"
+                    continue
+                if not models:
+                    errors[key] = "no_models"
+                self._models[key] = models
+            if not errors:
+                return await self.async_step_model()
+        return self.async_show_form(
+            step_id="server",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(key): _URL for key in keys}), user_input or {}
+            ),
+            errors=errors,
+            description_placeholders={"backend": self._backend},
+        )
+
+    async def async_step_model(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the first agent's model from the listed ones; create the entry."""
+        primary = _URL_KEYS[self._backend][0]
+        if user_input is not None:
+            title = " + ".join(self._urls[k] for k in _URL_KEYS[self._backend])
+            return self.async_create_entry(
+                title=title,
+                data={CONF_BACKEND: self._backend, **self._urls},
+                options={CONF_LANES: DEFAULT_LANES},
+                subentries=[
+                    {
+                        "subentry_type": SUBENTRY_CONVERSATION,
+                        "data": user_input,
+                        "title": DEFAULT_AGENT_NAME,
+                        "unique_id": None,
+                    }
+                ],
+            )
+        schema: dict[Any, Any] = {
+            vol.Required(
+                CONF_MODEL, default=self._models[primary][0]
+            ): _models_selector(self._models[primary])
+        }
+        if self._backend == BACKEND_AUTO:
+            fallback = self._models[CONF_OLLAMA_URL]
+            schema[vol.Required(CONF_FALLBACK_MODEL, default=fallback[0])] = (
+                _models_selector(fallback)
+            )
+        return self.async_show_form(step_id="model", data_schema=vol.Schema(schema))
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> AthenaOptionsFlow:
+        """Server options (lanes)."""
+        return AthenaOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Agents are subentries."""
+        return {SUBENTRY_CONVERSATION: AgentSubentryFlow}
+
+
+class AthenaOptionsFlow(OptionsFlow):
+    """Concurrent requests per backend."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the lanes."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_LANES: int(user_input[CONF_LANES])}
+            )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_LANES,
+                        default=self.config_entry.options.get(
+                            CONF_LANES, DEFAULT_LANES
+                        ),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1, max=MAX_LANES, step=1, mode=NumberSelectorMode.BOX
+                        )
+                    )
+                }
+            ),
+        )
+
+
+def _number(minimum: float, maximum: float, step: float = 1) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum, max=maximum, step=step, mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+def agent_schema(
+    settings: Mapping[str, Any], models: list[str], auto: bool, is_new: bool
+) -> vol.Schema:
+    """Return the agent form, filled with `settings` (see `entity.agent_settings`)."""
+    schema: dict[Any, Any] = {}
+    if is_new:
+        schema[vol.Required(CONF_NAME, default=DEFAULT_AGENT_NAME)] = str
+    schema[
+        vol.Required(
+            CONF_MODEL, default=settings.get(CONF_MODEL) or (models or [""])[0]
+        )
+    ] = _models_selector(models)
+    if auto:
+        schema[
+            vol.Required(
+                CONF_FALLBACK_MODEL, default=settings.get(CONF_FALLBACK_MODEL, "")
+            )
+        ] = TextSelector()
+    optional_text = {"suggested_value": settings.get(CONF_CLASSIFY_MODEL)}
+    schema.update(
+        {
+            vol.Optional(
+                CONF_CLASSIFY_MODEL, description=optional_text
+            ): _models_selector(models),
+            vol.Required(CONF_PROMPT, default=settings[CONF_PROMPT]): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
+            vol.Required(CONF_TEMPERATURE, default=settings[CONF_TEMPERATURE]): _number(
+                0, 2, 0.05
+            ),
+            vol.Required(CONF_MAX_TOKENS, default=settings[CONF_MAX_TOKENS]): _number(
+                1, 8192
+            ),
+            vol.Required(
+                CONF_FIRST_TOKEN_TIMEOUT, default=settings[CONF_FIRST_TOKEN_TIMEOUT]
+            ): _number(1, 600),
+            vol.Required(
+                CONF_TOTAL_TIMEOUT, default=settings[CONF_TOTAL_TIMEOUT]
+            ): _number(1, 3600),
+            vol.Required(CONF_KEEP_ALIVE, default=settings[CONF_KEEP_ALIVE]): _number(
+                -1, 86400
+            ),
+            vol.Required(CONF_NUM_CTX, default=settings[CONF_NUM_CTX]): _number(
+                MIN_NUM_CTX, 131072
+            ),
+            vol.Required(CONF_MAX_HISTORY, default=settings[CONF_MAX_HISTORY]): _number(
+                0, 100
+            ),
+            vol.Required(
+                CONF_CONTROL_TOOLS, default=settings[CONF_CONTROL_TOOLS]
+            ): BooleanSelector(),
+            vol.Required(
+                CONF_LLM_GREETINGS, default=settings[CONF_LLM_GREETINGS]
+            ): BooleanSelector(),
+        }
+    )
+    return vol.Schema(schema)
+
+
+class AgentSubentryFlow(ConfigSubentryFlow):
+    """Add or reconfigure an agent; one form serves both."""
+
+    async def async_step_set_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Show the agent options; save them (the entry then reloads)."""
+        entry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        is_new = self.source == "user"
+        if user_input is not None:
+            data = {k: v for k, v in user_input.items() if k != CONF_NAME and v != ""}
+            for key in (
+                CONF_MAX_TOKENS,
+                CONF_NUM_CTX,
+                CONF_MAX_HISTORY,
+                CONF_KEEP_ALIVE,
+            ):
+                data[key] = int(data[key])
+            if is_new:
+                return self.async_create_entry(title=user_input[CONF_NAME], data=data)
+            return self.async_update_and_abort(
+                entry, self._get_reconfigure_subentry(), data=data
+            )
+        backend = entry.runtime_data.backends[0]
+        try:
+            async with asyncio.timeout(VALIDATE_TIMEOUT):
+                models = await backend.async_list_models()
+        except BackendError, TimeoutError:
+            models = []
+        current = {} if is_new else dict(self._get_reconfigure_subentry().data)
+        settings = agent_settings(current)
+        return self.async_show_form(
+            step_id="set_options",
+            data_schema=agent_schema(
+                settings, models, entry.data[CONF_BACKEND] == BACKEND_AUTO, is_new
+            ),
+        )
+
+    async_step_user = async_step_set_options
+    async_step_reconfigure = async_step_set_options

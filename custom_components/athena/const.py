@@ -1,0 +1,57 @@
+"""Constants for the Athena integration: every option next to its default and bounds."""
+
+from typing import Final
+
+DOMAIN: Final = "athena"
+
+# Config entry (the server side): which backend(s) and where.
+CONF_BACKEND: Final = "backend"
+BACKEND_OLLAMA: Final = "ollama"
+BACKEND_OPENAI: Final = "mlx"  # mlx_lm.server and any OpenAI-compatible server
+BACKEND_AUTO: Final = "auto"  # MLX first, Ollama as fallback
+BACKEND_TYPES: Final = (BACKEND_OLLAMA, BACKEND_OPENAI, BACKEND_AUTO)
+CONF_OLLAMA_URL: Final = "ollama_url"
+CONF_OPENAI_URL: Final = "mlx_url"
+
+# Entry option: concurrent requests per backend (a local server only runs requests in
+# parallel up to its own lanes, e.g. OLLAMA_NUM_PARALLEL or llama.cpp's --parallel).
+CONF_LANES: Final = "lanes"
+DEFAULT_LANES: Final = 1
+MAX_LANES: Final = 16
+
+VALIDATE_TIMEOUT: Final = 5.0  # seconds to list models in the config flow and at setup
+
+# Subentry (one per conversation agent).
+SUBENTRY_CONVERSATION: Final = "conversation"
+CONF_MODEL: Final = "model"
+CONF_FALLBACK_MODEL: Final = "fallback_model"  # Auto only: the model on the Ollama side
+CONF_CLASSIFY_MODEL: Final = "classify_model"
+CONF_PROMPT: Final = "prompt"
+DEFAULT_PROMPT: Final = (
+    "You are Athena, a voice assistant in a smart home. "
+    "Answer in one or two short spoken sentences, no lists or markdown. "
+    "Use the context given with a question; if you do not know, say so."
+)
+CONF_TEMPERATURE: Final = "temperature"
+DEFAULT_TEMPERATURE: Final = 0.3
+CONF_MAX_TOKENS: Final = "max_tokens"
+DEFAULT_MAX_TOKENS: Final = 256  # always sent: mlx_lm.server defaults to 100
+CONF_FIRST_TOKEN_TIMEOUT: Final = "first_token_timeout"
+DEFAULT_FIRST_TOKEN_TIMEOUT: Final = 30.0  # seconds; a cold model load counts here
+CONF_TOTAL_TIMEOUT: Final = "total_timeout"
+DEFAULT_TOTAL_TIMEOUT: Final = 90.0  # seconds for the whole reply
+CONF_KEEP_ALIVE: Final = "keep_alive"
+DEFAULT_KEEP_ALIVE: Final = 1800  # seconds (30 min); -1 keeps the model loaded forever
+CONF_NUM_CTX: Final = "num_ctx"
+DEFAULT_NUM_CTX: Final = 4096
+MIN_NUM_CTX: Final = 512
+CONF_MAX_HISTORY: Final = "max_history"
+DEFAULT_MAX_HISTORY: Final = 10  # turns (a user message and its reply)
+CONF_CONTROL_TOOLS: Final = "control_tools"  # LLM may control devices (HA's Assist API)
+DEFAULT_CONTROL_TOOLS: Final = False
+CONF_LLM_GREETINGS: Final = "llm_greetings"  # greetings answered by the LLM
+DEFAULT_LLM_GREETINGS: Final = False
+
+DEFAULT_AGENT_NAME: Final = "Athena"
+MAX_TOOL_ITERATIONS: Final = 5
+MAX_INPUT_CHARS: Final = 2000  # longer input is cut, and the user told so

@@ -1,0 +1,381 @@
+"""The Athena agent: the turn loop over HA's ChatLog.
+
+A turn goes, in order, to HA's sentence triggers, a local answer (greeting, time,
+date), HA's intents (device control and state, exposed entities only), and only then
+to the backend with the adaptive prompt of `prompt.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+import logging
+import re
+from typing import Any
+
+import probatio
+
+from homeassistant.components import conversation
+from homeassistant.components.homeassistant.exposed_entities import async_should_expose
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    intent,
+    llm,
+)
+from homeassistant.helpers.entity import Entity
+from homeassistant.util import dt as dt_util
+
+from . import AthenaConfigEntry
+from .backend import (
+    Backend,
+    BackendError,
+    ChatRequest,
+    Timeouts,
+    async_chat_with_fallback,
+)
+from .const import (
+    BACKEND_OLLAMA,
+    CONF_CONTROL_TOOLS,
+    CONF_FALLBACK_MODEL,
+    CONF_FIRST_TOKEN_TIMEOUT,
+    CONF_KEEP_ALIVE,
+    CONF_LLM_GREETINGS,
+    CONF_MAX_HISTORY,
+    CONF_MAX_TOKENS,
+    CONF_MODEL,
+    CONF_NUM_CTX,
+    CONF_PROMPT,
+    CONF_TEMPERATURE,
+    CONF_TOTAL_TIMEOUT,
+    DEFAULT_CONTROL_TOOLS,
+    DEFAULT_FIRST_TOKEN_TIMEOUT,
+    DEFAULT_KEEP_ALIVE,
+    DEFAULT_LLM_GREETINGS,
+    DEFAULT_MAX_HISTORY,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_NUM_CTX,
+    DEFAULT_PROMPT,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOTAL_TIMEOUT,
+    DOMAIN,
+    MAX_INPUT_CHARS,
+    MAX_TOOL_ITERATIONS,
+)
+from .prompt import TurnNote, build_messages
+from .replies import async_sentence, clock_placeholders
+from .router import Category, Route, route
+
+_LOGGER = logging.getLogger(__name__)
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TEMPORAL = re.compile(
+    r"\b(?:today|tonight|tomorrow|yesterday|now|this (?:year|month|week)|next|last|"
+    r"date|day|time|year|month|week|weekend|christmas|birthday|holiday|ago|until|"
+    r"since|how long|old|age|season)\b",
+    re.IGNORECASE,
+)
+
+
+def agent_settings(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return an agent subentry's `data` over the option defaults."""
+    return {
+        CONF_PROMPT: DEFAULT_PROMPT,
+        CONF_TEMPERATURE: DEFAULT_TEMPERATURE,
+        CONF_MAX_TOKENS: DEFAULT_MAX_TOKENS,
+        CONF_FIRST_TOKEN_TIMEOUT: DEFAULT_FIRST_TOKEN_TIMEOUT,
+        CONF_TOTAL_TIMEOUT: DEFAULT_TOTAL_TIMEOUT,
+        CONF_KEEP_ALIVE: DEFAULT_KEEP_ALIVE,
+        CONF_NUM_CTX: DEFAULT_NUM_CTX,
+        CONF_MAX_HISTORY: DEFAULT_MAX_HISTORY,
+        CONF_CONTROL_TOOLS: DEFAULT_CONTROL_TOOLS,
+        CONF_LLM_GREETINGS: DEFAULT_LLM_GREETINGS,
+        **data,
+    }
+
+
+def format_tool(tool: llm.Tool, serializer: Any) -> dict[str, Any]:
+    """Return an HA LLM tool as an OpenAI/Ollama function schema."""
+    spec: dict[str, Any] = {
+        "name": tool.name,
+        "parameters": probatio.to_openapi(
+            tool.parameters, custom_serializer=serializer, openapi_version="3.1.0"
+        ),
+    }
+    if tool.description:
+        spec["description"] = tool.description
+    return {"type": "function", "function": spec}
+
+
+class AthenaEntity(Entity):
+    """Runs a conversation turn for one agent (config subentry)."""
+
+    _attr_has_entity_name = True
+    _attr_name = None
+
+    def __init__(self, entry: AthenaConfigEntry, subentry: ConfigSubentry) -> None:
+        self.entry = entry
+        self.subentry = subentry
+        self.settings = agent_settings(subentry.data)
+        self._attr_unique_id = subentry.subentry_id
+        self._attr_device_info = dr.DeviceInfo(
+            identifiers={(DOMAIN, subentry.subentry_id)},
+            name=subentry.title,
+            manufacturer="Athena",
+            model=self.settings[CONF_MODEL],
+            entry_type=dr.DeviceEntryType.SERVICE,
+        )
+
+    @property
+    def system_prompt(self) -> str:
+        """The persona: the same bytes every turn."""
+        return str(self.settings[CONF_PROMPT]).strip()
+
+    def request_for(
+        self,
+        backend: Backend,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+    ) -> ChatRequest:
+        """Build the request for `backend` (Auto's Ollama side has its own model)."""
+        model = self.settings[CONF_MODEL]
+        if backend.kind == BACKEND_OLLAMA and self.settings.get(CONF_FALLBACK_MODEL):
+            model = self.settings[CONF_FALLBACK_MODEL]
+        return ChatRequest(
+            model=model,
+            messages=messages,
+            max_tokens=int(self.settings[CONF_MAX_TOKENS]),
+            temperature=float(self.settings[CONF_TEMPERATURE]),
+            num_ctx=int(self.settings[CONF_NUM_CTX]),
+            keep_alive=int(self.settings[CONF_KEEP_ALIVE]),
+            tools=tools,
+        )
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The configured first-token and total timeouts."""
+        return Timeouts(
+            first_token=float(self.settings[CONF_FIRST_TOKEN_TIMEOUT]),
+            total=float(self.settings[CONF_TOTAL_TIMEOUT]),
+        )
+
+    async def async_warm_up(self) -> None:
+        """Prime every backend with the system prompt so turn one finds it cached."""
+        messages = [{"role": "system", "content": self.system_prompt}]
+        for backend in self.entry.runtime_data.backends:
+            try:
+                await backend.async_warm_up(self.request_for(backend, messages, None))
+            except BackendError as err:
+                _LOGGER.info("Warm-up of %s failed: %s", backend.url, err)
+
+    async def _async_say(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+        speech: str,
+        note: TurnNote,
+    ) -> conversation.ConversationResult:
+        """Record `speech` as the reply in the ChatLog and return it as the result."""
+        chat_log.async_add_assistant_content_without_tools(
+            conversation.AssistantContent(
+                agent_id=user_input.agent_id or self.entity_id,
+                content=speech,
+                native=note,
+            )
+        )
+        response = intent.IntentResponse(language=user_input.language)
+        if note.error:
+            response.async_set_error(intent.IntentResponseErrorCode.UNKNOWN, speech)
+        else:
+            response.async_set_speech(speech)
+        return conversation.ConversationResult(
+            response=response,
+            conversation_id=chat_log.conversation_id,
+            continue_conversation=chat_log.continue_conversation,
+        )
+
+    async def _async_local_answer(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+        decision: Route,
+    ) -> conversation.ConversationResult:
+        """Answer a greeting, the time or the date without a model."""
+        speech = await async_sentence(
+            self.hass,
+            user_input.language,
+            "replies",
+            decision.kind,
+            **clock_placeholders(dt_util.now(), user_input.language),
+        )
+        return await self._async_say(
+            user_input, chat_log, speech, TurnNote(answered_by="local")
+        )
+
+    async def async_handle_turn(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+    ) -> conversation.ConversationResult:
+        """Answer one turn; never raises for backend or input problems."""
+        text = " ".join(_CONTROL_CHARS.sub(" ", user_input.text).split())
+        if not text or len(text) > MAX_INPUT_CHARS:
+            key = "empty_input" if not text else "input_too_long"
+            speech = await async_sentence(
+                self.hass,
+                user_input.language,
+                "exceptions",
+                key,
+                limit=str(MAX_INPUT_CHARS),
+            )
+            return await self._async_say(
+                user_input, chat_log, speech, TurnNote(error=True)
+            )
+        if text != user_input.text:
+            user_input = replace(user_input, text=text)
+
+        if (
+            trigger_speech := await conversation.async_handle_sentence_triggers(
+                self.hass, user_input, chat_log
+            )
+        ) is not None:
+            return await self._async_say(
+                user_input, chat_log, trigger_speech, TurnNote(answered_by="trigger")
+            )
+
+        decision = route(text)
+        if decision.category is Category.TIME or (
+            decision.category is Category.GREETING
+            and not self.settings[CONF_LLM_GREETINGS]
+        ):
+            return await self._async_local_answer(user_input, chat_log, decision)
+
+        if decision.category is not Category.GREETING and (
+            response := await conversation.async_handle_intents(
+                self.hass, user_input, chat_log
+            )
+        ):
+            chat_log.async_add_assistant_content_without_tools(
+                conversation.AssistantContent(
+                    agent_id=user_input.agent_id or self.entity_id,
+                    content=response.speech.get("plain", {}).get("speech", ""),
+                    native=TurnNote(answered_by="intent"),
+                )
+            )
+            return conversation.ConversationResult(
+                response=response,
+                conversation_id=chat_log.conversation_id,
+                continue_conversation=chat_log.continue_conversation,
+            )
+
+        return await self._async_llm_turn(user_input, chat_log, decision)
+
+    def _turn_context(self, text: str, with_devices: bool) -> str:
+        """Context for the newest user message: only what this question needs."""
+        parts = []
+        if _TEMPORAL.search(text):
+            clock = clock_placeholders(dt_util.now(), "en")
+            parts.append(f"Now: {clock['weekday']}, {clock['date']}, {clock['time']}")
+        if with_devices:
+            parts.append(f"Devices: {self._exposed_devices()}")
+        return "; ".join(parts)
+
+    def _exposed_devices(self) -> str:
+        """Names (and areas) of the entities exposed to Assist, for tool turns."""
+        entities = er.async_get(self.hass)
+        areas = ar.async_get(self.hass)
+        names = []
+        for state in self.hass.states.async_all():
+            if not async_should_expose(self.hass, conversation.DOMAIN, state.entity_id):
+                continue
+            entry = entities.async_get(state.entity_id)
+            area = (
+                areas.async_get_area(entry.area_id) if entry and entry.area_id else None
+            )
+            names.append(
+                f"{state.name} ({state.domain}{', ' + area.name if area else ''})"
+            )
+        return ", ".join(sorted(names))
+
+    async def _async_llm_turn(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+        decision: Route,
+    ) -> conversation.ConversationResult:
+        """Send the turn to the backend and stream the reply into the ChatLog."""
+        use_tools = bool(self.settings[CONF_CONTROL_TOOLS]) and decision.category in (
+            Category.CONTROL,
+            Category.STATE,
+        )
+        try:
+            await chat_log.async_provide_llm_data(
+                user_input.as_llm_context(DOMAIN),
+                llm.LLM_API_ASSIST if use_tools else None,
+                self.system_prompt,
+                user_input.extra_system_prompt,
+            )
+        except conversation.ConverseError as err:
+            return err.as_conversation_result()
+        # HA's prompt adds the clock and the API prompt; Athena keeps its stable one.
+        chat_log.content[0] = conversation.SystemContent(content=self.system_prompt)
+        tools = (
+            [
+                format_tool(t, chat_log.llm_api.custom_serializer)
+                for t in chat_log.llm_api.tools
+            ]
+            if chat_log.llm_api
+            else None
+        )
+        note = TurnNote(context=self._turn_context(user_input.text, tools is not None))
+        backends = self.entry.runtime_data.backends
+        try:
+            for _ in range(MAX_TOOL_ITERATIONS):
+                messages = build_messages(
+                    self.system_prompt,
+                    chat_log.content,
+                    note.context,
+                    int(self.settings[CONF_MAX_HISTORY]),
+                )
+                chat_log.async_trace({"athena_messages": messages, "tools": tools})
+                candidates = [
+                    (b, self.request_for(b, messages, tools)) for b in backends
+                ]
+                async for _ in chat_log.async_add_delta_content_stream(
+                    user_input.agent_id or self.entity_id,
+                    _deltas(candidates, self.timeouts, note),
+                ):
+                    pass
+                if not chat_log.unresponded_tool_results:
+                    break
+        except BackendError as err:
+            speech = await async_sentence(
+                self.hass, user_input.language, "exceptions", err.key
+            )
+            return await self._async_say(
+                user_input, chat_log, speech, replace(note, error=True)
+            )
+        return conversation.async_get_result_from_chat_log(user_input, chat_log)
+
+
+async def _deltas(
+    candidates: list[tuple[Backend, ChatRequest]], timeouts: Timeouts, note: TurnNote
+) -> AsyncIterator[conversation.AssistantContentDeltaDict]:
+    """Convert backend deltas to ChatLog deltas; the first carries role and TurnNote."""
+    first = True
+    async for backend, delta in async_chat_with_fallback(candidates, timeouts):
+        chunk: conversation.AssistantContentDeltaDict = {}
+        if first:
+            chunk["role"] = "assistant"
+            chunk["native"] = replace(note, answered_by=backend.kind)
+            first = False
+        if delta.content:
+            chunk["content"] = delta.content
+        if delta.tool_calls:
+            chunk["tool_calls"] = [
+                llm.ToolInput(tool_name=call.name, tool_args=call.arguments)
+                for call in delta.tool_calls
+            ]
+        yield chunk

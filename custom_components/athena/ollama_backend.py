@@ -1,0 +1,137 @@
+"""Ollama backend: `/api/chat` streaming through the `ollama` client library.
+
+API: https://github.com/ollama/ollama/blob/main/docs/api.md (chat, tags, keep_alive,
+options num_ctx / num_predict / temperature; final chunk `prompt_eval_count`,
+`eval_count`, durations in ns, `done_reason`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import json
+from typing import Any
+
+import httpx
+import ollama
+from pydantic import ValidationError
+
+from homeassistant.util.ssl import get_default_context
+
+from .backend import (
+    BackendError,
+    BackendHTTPError,
+    BackendMalformed,
+    BackendStats,
+    BackendTimeout,
+    BackendUnreachable,
+    ChatDelta,
+    ChatRequest,
+    StreamItem,
+    ToolCall,
+    Usage,
+)
+from .const import BACKEND_OLLAMA
+
+
+def keep_alive_param(seconds: int) -> int | str:
+    """Return Ollama's keep_alive: -1 (forever) as the integer, else "<n>s"."""
+    return -1 if seconds < 0 else f"{seconds}s"
+
+
+def _translate(err: Exception) -> BackendError:
+    """Map an ollama/httpx/pydantic exception to a `BackendError`."""
+    if isinstance(err, ollama.ResponseError):
+        if err.status_code > 0:
+            return BackendHTTPError(err.status_code, err.error)
+        return BackendError(f"server error in stream: {err.error}")
+    if isinstance(err, httpx.TimeoutException):
+        return BackendTimeout(str(err) or type(err).__name__)
+    if isinstance(err, ConnectionError | httpx.TransportError):
+        return BackendUnreachable(str(err) or type(err).__name__)
+    return BackendMalformed(f"{type(err).__name__}: {err}")
+
+
+_ERRORS = (
+    ollama.ResponseError,
+    ollama.RequestError,
+    httpx.HTTPError,
+    ConnectionError,
+    json.JSONDecodeError,
+    ValidationError,
+    KeyError,
+    TypeError,
+)
+
+
+class OllamaBackend:
+    """An Ollama server at `url`; `lanes` concurrent requests at most."""
+
+    kind = BACKEND_OLLAMA
+
+    def __init__(self, url: str, lanes: int) -> None:
+        self.url = url
+        self.stats = BackendStats()
+        self.lanes = asyncio.Semaphore(lanes)
+        self._client = ollama.AsyncClient(host=url, verify=get_default_context())
+
+    async def async_list_models(self) -> list[str]:
+        """Return the names from `/api/tags`."""
+        try:
+            response = await self._client.list()
+        except _ERRORS as err:
+            raise _translate(err) from err
+        return [m.model for m in response.models if m.model]
+
+    def _options(self, request: ChatRequest, num_predict: int) -> dict[str, Any]:
+        return {
+            "num_ctx": request.num_ctx,
+            "num_predict": num_predict,
+            "temperature": request.temperature,
+        }
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        """Stream `/api/chat`; the final chunk's counts become a `Usage`."""
+        try:
+            stream = await self._client.chat(
+                model=request.model,
+                messages=request.messages,
+                tools=request.tools,
+                stream=True,
+                keep_alive=keep_alive_param(request.keep_alive),
+                options=self._options(request, request.max_tokens),
+            )
+            async for chunk in stream:
+                message = chunk.message
+                calls = tuple(
+                    ToolCall(
+                        name=call.function.name, arguments=dict(call.function.arguments)
+                    )
+                    for call in message.tool_calls or ()
+                )
+                if message.content or calls:
+                    yield ChatDelta(content=message.content or "", tool_calls=calls)
+                if chunk.done:
+                    yield Usage(
+                        evaluated_tokens=chunk.prompt_eval_count,
+                        completion_tokens=chunk.eval_count,
+                    )
+        except _ERRORS as err:
+            raise _translate(err) from err
+
+    async def async_warm_up(self, request: ChatRequest) -> None:
+        """Load the model and evaluate the system prompt (`num_predict` 1)."""
+        try:
+            await self._client.chat(
+                model=request.model,
+                messages=request.messages,
+                stream=False,
+                keep_alive=keep_alive_param(request.keep_alive),
+                options=self._options(request, 1),
+            )
+        except _ERRORS as err:
+            raise _translate(err) from err
+
+    async def async_close(self) -> None:
+        """Close the HTTP client."""
+        await self._client.close()
