@@ -1,0 +1,167 @@
+"""Fixtures: loopback fake servers, config entries, demo devices."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+
+from custom_components.athena.const import (
+    BACKEND_AUTO,
+    BACKEND_OLLAMA,
+    BACKEND_OPENAI,
+    CONF_BACKEND,
+    CONF_FALLBACK_MODEL,
+    CONF_MODEL,
+    CONF_OLLAMA_URL,
+    CONF_OPENAI_URL,
+    DOMAIN,
+    SUBENTRY_CONVERSATION,
+)
+from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .fakes import FakeOllama, FakeOpenAI
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/athena in every test."""
+
+
+@pytest.fixture
+async def fake_ollama(socket_enabled: None) -> AsyncIterator[FakeOllama]:
+    """A fake Ollama server on loopback."""
+    server = FakeOllama()
+    await server.async_start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def fake_openai(socket_enabled: None) -> AsyncIterator[FakeOpenAI]:
+    """A fake OpenAI-compatible (mlx_lm.server-shaped) server on loopback."""
+    server = FakeOpenAI()
+    await server.async_start()
+    yield server
+    await server.stop()
+
+
+def make_entry(
+    backend: str,
+    *,
+    ollama: FakeOllama | None = None,
+    openai: FakeOpenAI | None = None,
+    agent: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """A config entry for `backend` with one agent subentry."""
+    data: dict[str, Any] = {CONF_BACKEND: backend}
+    agent_data: dict[str, Any] = {}
+    if ollama:
+        data[CONF_OLLAMA_URL] = ollama.url
+        agent_data[CONF_MODEL] = ollama.models[0]
+    if openai:
+        data[CONF_OPENAI_URL] = openai.url
+        if ollama:
+            agent_data[CONF_FALLBACK_MODEL] = ollama.models[0]
+        agent_data[CONF_MODEL] = openai.models[0]
+    agent_data.update(agent or {})
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Athena test",
+        data=data,
+        options={},
+        subentries_data=[
+            ConfigSubentryData(
+                data=agent_data,
+                subentry_type=SUBENTRY_CONVERSATION,
+                title="Athena",
+                unique_id=None,
+            )
+        ],
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add and set up `entry` (with HA's conversation component)."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def agent_id(hass: HomeAssistant) -> str:
+    """The entity id of the (only) Athena conversation entity."""
+    return next(
+        s.entity_id
+        for s in hass.states.async_all(conversation.DOMAIN)
+        if s.entity_id.startswith("conversation.athena")
+    )
+
+
+@pytest.fixture
+async def ollama_agent(hass: HomeAssistant, fake_ollama: FakeOllama) -> str:
+    """Athena on the fake Ollama server; returns the agent id."""
+    await setup_entry(hass, make_entry(BACKEND_OLLAMA, ollama=fake_ollama))
+    return agent_id(hass)
+
+
+@pytest.fixture
+async def openai_agent(hass: HomeAssistant, fake_openai: FakeOpenAI) -> str:
+    """Athena on the fake OpenAI-compatible server; returns the agent id."""
+    await setup_entry(hass, make_entry(BACKEND_OPENAI, openai=fake_openai))
+    return agent_id(hass)
+
+
+@pytest.fixture
+async def auto_agent(
+    hass: HomeAssistant, fake_openai: FakeOpenAI, fake_ollama: FakeOllama
+) -> str:
+    """Athena in Auto mode: fake MLX first, fake Ollama as fallback."""
+    await setup_entry(
+        hass, make_entry(BACKEND_AUTO, ollama=fake_ollama, openai=fake_openai)
+    )
+    return agent_id(hass)
+
+
+DEMO_PLATFORMS = [Platform.CLIMATE, Platform.COVER, Platform.LIGHT, Platform.LOCK]
+
+
+@pytest.fixture
+async def demo(hass: HomeAssistant) -> None:
+    """HA's demo devices (lights, locks, covers, climate), exposed to Assist.
+
+    Only these platforms of HA's `demo` integration are loaded: its others poll and
+    need codecs (camera, stream) that the tests do not use.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
+    with (
+        patch(
+            "homeassistant.components.demo.COMPONENTS_WITH_CONFIG_ENTRY_DEMO_PLATFORM",
+            DEMO_PLATFORMS,
+        ),
+        patch("homeassistant.components.demo.COMPONENTS_WITH_DEMO_PLATFORM", []),
+    ):
+        assert await async_setup_component(hass, "demo", {"demo": {}})
+        await hass.async_block_till_done()
+
+
+async def ask(
+    hass: HomeAssistant, text: str, agent: str, conversation_id: str | None = None
+) -> conversation.ConversationResult:
+    """One turn through HA's public conversation API."""
+    return await conversation.async_converse(
+        hass, text, conversation_id, None, language="en", agent_id=agent
+    )
+
+
+def speech(result: conversation.ConversationResult) -> str:
+    """The plain speech of a result."""
+    return result.response.speech["plain"]["speech"]

@@ -1,0 +1,364 @@
+"""Loopback fakes of the LLM servers Athena talks to, speaking their real protocols.
+
+`FakeOllama` serves `/api/tags`, `/api/ps`, `/api/show`, `/api/version` and a
+streaming `/api/chat` (NDJSON; final chunk with `prompt_eval_count`, `eval_count`,
+durations in ns, `done_reason`), shapes from tests/fixtures/ollama/ (Ollama's docs).
+`FakeOpenAI` serves `/v1/models` and a streaming `/v1/chat/completions` (SSE with
+`: keepalive` comments and a final usage chunk with `cached_tokens`), shapes from
+tests/fixtures/openai-compat/ (captures of mlx_lm.server 0.32.2 and llama-cpp-python).
+
+Both simulate one KV slot per model: the tokens evaluated for a request are those of
+its rendered prompt beyond the longest common prefix with that model's previous prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import copy
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def render_prompt(messages: list[dict[str, Any]], tools: Any) -> str:
+    """Render a chat request as one text, roughly like a ChatML template."""
+    parts = []
+    if tools:
+        parts.append("<|tools|>" + json.dumps(tools, sort_keys=True))
+    for message in messages:
+        content = message.get("content") or ""
+        if calls := message.get("tool_calls"):
+            content += json.dumps(calls, sort_keys=True)
+        parts.append(f"<|im_start|>{message['role']}\n{content}<|im_end|>")
+    return "\n".join(parts)
+
+
+def tokens(text: str) -> list[str]:
+    """A crude tokenizer: words and single punctuation marks."""
+    return _TOKEN.findall(text)
+
+
+def common_prefix(a: list[str], b: list[str]) -> int:
+    """Length of the longest common prefix of two token lists."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+@dataclass
+class Recorded:
+    """One chat request as received."""
+
+    body: dict[str, Any]
+    prompt: str
+    prompt_tokens: int
+    evaluated_tokens: int
+
+
+@dataclass
+class FakeServer:
+    """State shared by both fakes: behaviour knobs and what was received.
+
+    `fault` is one of None, "http_500", "hang" (no first token), "stall" (stops
+    after the first token), "drop" (closes the connection mid-stream), "malformed"
+    (garbage chunk), "empty" (a reply without text); `reply` maps a request body
+    to the reply text or to `("tool", name, arguments)`.
+    """
+
+    models: list[str] = field(default_factory=list)
+    fault: str | None = None
+    reply: Callable[[dict[str, Any]], Any] = lambda body: (
+        "William Shakespeare wrote it."
+    )
+    requests: list[Recorded] = field(default_factory=list)
+    slots: dict[str, list[str]] = field(default_factory=dict)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+
+    def chat_requests(self) -> list[Recorded]:
+        """Requests that asked for a reply (warm-ups excluded)."""
+        return [r for r in self.requests if not r.body.get("_warm_up")]
+
+    def evaluate(self, body: dict[str, Any]) -> Recorded:
+        """Record a chat request and simulate the model's KV slot."""
+        prompt = render_prompt(body.get("messages") or [], body.get("tools"))
+        toks = tokens(prompt)
+        previous = self.slots.get(body.get("model", ""), [])
+        cached = common_prefix(previous, toks)
+        self.slots[body.get("model", "")] = toks
+        record = Recorded(body, prompt, len(toks), len(toks) - cached)
+        self.requests.append(record)
+        return record
+
+    async def start(self, app: web.Application) -> str:
+        """Serve `app` on 127.0.0.1 and an ephemeral port; return the base URL."""
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving (connections are then refused)."""
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def pieces(self, body: dict[str, Any]) -> Any:
+        """The reply split into streamed pieces, or a tool call tuple."""
+        reply = self.reply(body)
+        if isinstance(reply, tuple):
+            return reply
+        if self.fault == "empty":
+            return []
+        return re.findall(r"\S+\s*", reply)
+
+    async def misbehave_before_first_token(self) -> web.Response | None:
+        """Apply the faults that happen before any text."""
+        if self.fault == "http_500":
+            return web.json_response({"error": "model crashed"}, status=500)
+        if self.fault == "hang":
+            await asyncio.sleep(30)
+        return None
+
+
+class FakeOllama(FakeServer):
+    """A fake Ollama server."""
+
+    async def async_start(self) -> str:
+        """Start serving; returns the base URL."""
+        if not self.models:
+            self.models = [
+                m["model"] for m in _fixture("ollama/api-tags.json")["models"]
+            ]
+        app = web.Application()
+        app.router.add_get("/api/tags", self._tags)
+        app.router.add_get("/api/ps", self._ps)
+        app.router.add_get("/api/version", self._version)
+        app.router.add_post("/api/show", self._show)
+        app.router.add_post("/api/chat", self._chat)
+        return await self.start(app)
+
+    async def _tags(self, request: web.Request) -> web.Response:
+        template = _fixture("ollama/api-tags.json")["models"][0]
+        return web.json_response(
+            {"models": [{**template, "name": m, "model": m} for m in self.models]}
+        )
+
+    async def _ps(self, request: web.Request) -> web.Response:
+        return web.json_response(_fixture("ollama/api-ps.json"))
+
+    async def _version(self, request: web.Request) -> web.Response:
+        return web.json_response(_fixture("ollama/api-version.json"))
+
+    async def _show(self, request: web.Request) -> web.Response:
+        return web.json_response({"modelfile": "", "parameters": "", "template": ""})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if body.get("options", {}).get("num_predict") == 1 and not any(
+            m["role"] == "user" for m in body.get("messages", [])
+        ):
+            body["_warm_up"] = True
+        record = self.evaluate(body)
+        if (early := await self.misbehave_before_first_token()) is not None:
+            return early
+        if body.get("stream") is False:
+            final = _fixture("ollama/api-chat-stream-final-chunk.json")
+            final.update(
+                model=body["model"],
+                message={"role": "assistant", "content": "Hi"},
+                prompt_eval_count=record.evaluated_tokens,
+                eval_count=1,
+                done_reason="length",
+            )
+            return web.json_response(final)
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        first = _fixture("ollama/api-chat-stream-first-chunk.json")
+        pieces = self.pieces(body)
+        if isinstance(pieces, tuple):
+            _, name, arguments = pieces
+            chunk = copy.deepcopy(first)
+            chunk["model"] = body["model"]
+            chunk["message"] = {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"function": {"name": name, "arguments": arguments}}],
+            }
+            await response.write(json.dumps(chunk).encode() + b"\n")
+            pieces = []
+        for index, piece in enumerate(pieces):
+            chunk = copy.deepcopy(first)
+            chunk["model"] = body["model"]
+            chunk["message"]["content"] = piece
+            await response.write(json.dumps(chunk).encode() + b"\n")
+            if index == 0 and await self._fault_after_first(request, response):
+                return response
+        final = _fixture("ollama/api-chat-stream-final-chunk.json")
+        final.update(
+            model=body["model"],
+            prompt_eval_count=record.evaluated_tokens,
+            eval_count=len(pieces),
+            done_reason="stop",
+        )
+        await response.write(json.dumps(final).encode() + b"\n")
+        await response.write_eof()
+        return response
+
+    async def _fault_after_first(
+        self, request: web.Request, response: web.StreamResponse
+    ) -> bool:
+        if self.fault == "stall":
+            await asyncio.sleep(30)
+        if self.fault == "malformed":
+            await response.write(b'{"model": "x", "message": {"content": tru\n')
+            return True
+        if self.fault == "drop":
+            request.transport.close()
+            return True
+        return False
+
+
+class FakeOpenAI(FakeServer):
+    """A fake OpenAI-compatible server shaped like mlx_lm.server 0.32.2."""
+
+    async def async_start(self) -> str:
+        """Start serving; returns the base URL."""
+        if not self.models:
+            self.models = [
+                m["id"]
+                for m in _fixture("openai-compat/mlx_lm-server-0.32.2-models.json")[
+                    "data"
+                ]
+            ]
+        app = web.Application()
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        return await self.start(app)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": 1795240218}
+                    for m in self.models
+                ],
+            }
+        )
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if body.get("max_tokens") == 1 and not any(
+            m["role"] == "user" for m in body.get("messages", [])
+        ):
+            body["_warm_up"] = True
+        record = self.evaluate(body)
+        if (early := await self.misbehave_before_first_token()) is not None:
+            return early
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b": keepalive 1/2\n\n: keepalive 2/2\n\n")
+        base = {
+            "id": "chatcmpl-10d51f83-6dc2-4431-9ffb-e016e9d17ea9",
+            "object": "chat.completion.chunk",
+            "model": body["model"],
+            "created": 1795240227,
+        }
+        pieces = self.pieces(body)
+        if isinstance(pieces, tuple):
+            _, name, arguments = pieces
+            call = {
+                "index": 0,
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+            await _sse(
+                response,
+                {
+                    **base,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": None,
+                            "delta": {"role": "assistant", "tool_calls": [call]},
+                        }
+                    ],
+                },
+            )
+            pieces = []
+        for index, piece in enumerate(pieces):
+            delta = {"role": "assistant", "content": piece}
+            await _sse(
+                response,
+                {
+                    **base,
+                    "choices": [{"index": 0, "finish_reason": None, "delta": delta}],
+                },
+            )
+            if index == 0 and await self._fault_after_first(request, response):
+                return response
+        await _sse(
+            response,
+            {
+                **base,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "delta": {"role": "assistant"},
+                    }
+                ],
+            },
+        )
+        usage = {
+            "prompt_tokens": record.prompt_tokens,
+            "completion_tokens": len(pieces),
+            "total_tokens": record.prompt_tokens + len(pieces),
+            "prompt_tokens_details": {
+                "cached_tokens": record.prompt_tokens - record.evaluated_tokens
+            },
+        }
+        await _sse(
+            response,
+            {**base, "object": "chat.completion", "choices": [], "usage": usage},
+        )
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    async def _fault_after_first(
+        self, request: web.Request, response: web.StreamResponse
+    ) -> bool:
+        if self.fault == "stall":
+            await asyncio.sleep(30)
+        if self.fault == "malformed":
+            await response.write(b"data: {not json\n\n")
+            return True
+        if self.fault == "drop":
+            request.transport.close()
+            return True
+        return False
+
+
+async def _sse(response: web.StreamResponse, chunk: dict[str, Any]) -> None:
+    await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+
+def _fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
