@@ -85,6 +85,11 @@ class FakeServer:
     slots: dict[str, list[str]] = field(default_factory=dict)
     url: str = ""
     _runner: web.AppRunner | None = None
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def stall(self) -> None:
+        """Wait like a server that stopped answering, until `stop()`."""
+        await self._released.wait()
 
     def chat_requests(self) -> list[Recorded]:
         """Requests that asked for a reply (warm-ups excluded)."""
@@ -113,6 +118,7 @@ class FakeServer:
 
     async def stop(self) -> None:
         """Stop serving (connections are then refused)."""
+        self._released.set()
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -131,7 +137,7 @@ class FakeServer:
         if self.fault == "http_500":
             return web.json_response({"error": "model crashed"}, status=500)
         if self.fault == "hang":
-            await asyncio.sleep(30)
+            await self.stall()
         return None
 
 
@@ -223,7 +229,7 @@ class FakeOllama(FakeServer):
         self, request: web.Request, response: web.StreamResponse
     ) -> bool:
         if self.fault == "stall":
-            await asyncio.sleep(30)
+            await self.stall()
         if self.fault == "malformed":
             await response.write(b'{"model": "x", "message": {"content": tru\n')
             return True
@@ -346,7 +352,7 @@ class FakeOpenAI(FakeServer):
         self, request: web.Request, response: web.StreamResponse
     ) -> bool:
         if self.fault == "stall":
-            await asyncio.sleep(30)
+            await self.stall()
         if self.fault == "malformed":
             await response.write(b"data: {not json\n\n")
             return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from homeassistant.core import HomeAssistant
 
 from .conftest import ask, speech
@@ -45,7 +47,7 @@ async def test_prompt_is_byte_stable_across_turns(
     await ask(hass, "tell me a joke", ollama_agent, first.conversation_id)
     prompts = [r.prompt for r in fake_ollama.chat_requests()]
     assert len(prompts) == 3
-    for earlier, later in zip(prompts, prompts[1:], strict=False):
+    for earlier, later in itertools.pairwise(prompts):
         assert later.startswith(earlier)
     # The simulated KV slot evaluates only the new part.
     last = fake_ollama.chat_requests()[-1]

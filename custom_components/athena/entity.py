@@ -64,13 +64,12 @@ from .const import (
     MAX_INPUT_CHARS,
     MAX_TOOL_ITERATIONS,
 )
-from .prompt import TurnNote, build_messages
+from .prompt import TurnNote, build_messages, clean_text
 from .replies import async_sentence, clock_placeholders
 from .router import Category, Route, route
 
 _LOGGER = logging.getLogger(__name__)
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TEMPORAL = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|now|this (?:year|month|week)|next|last|"
     r"date|day|time|year|month|week|weekend|christmas|birthday|holiday|ago|until|"
@@ -220,7 +219,7 @@ class AthenaEntity(Entity):
         chat_log: conversation.ChatLog,
     ) -> conversation.ConversationResult:
         """Answer one turn; never raises for backend or input problems."""
-        text = " ".join(_CONTROL_CHARS.sub(" ", user_input.text).split())
+        text = clean_text(user_input.text)
         if not text or len(text) > MAX_INPUT_CHARS:
             key = "empty_input" if not text else "input_too_long"
             speech = await async_sentence(

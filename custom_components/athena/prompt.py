@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import re
 from typing import Any
 
 from homeassistant.components import conversation
 from homeassistant.helpers.json import json_dumps
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Return `text` without control characters and with single spaces."""
+    return " ".join(_CONTROL_CHARS.sub(" ", text).split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +113,10 @@ def build_messages(
                 else _note_after(content, index).context
             )
             messages.append(
-                {"role": "user", "content": user_message(item.content, context)}
+                {
+                    "role": "user",
+                    "content": user_message(clean_text(item.content), context),
+                }
             )
         elif isinstance(item, conversation.AssistantContent):
             if isinstance(item.native, TurnNote) and item.native.error:

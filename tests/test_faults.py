@@ -1,0 +1,177 @@
+"""Faults and bad input: a clear, translated message, nothing raised, nothing lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import intent
+
+from custom_components.athena.const import (
+    BACKEND_OLLAMA,
+    BACKEND_OPENAI,
+    CONF_FIRST_TOKEN_TIMEOUT,
+    CONF_TOTAL_TIMEOUT,
+)
+
+from .conftest import agent_id, ask, make_entry, setup_entry, speech
+from .fakes import FakeOllama, FakeOpenAI, FakeServer
+
+FAULT_MESSAGES = {
+    "http_500": "Sorry, the language model server returned an error.",
+    "hang": "Sorry, the language model took too long to answer.",
+    "stall": "Sorry, the language model took too long to answer.",
+    "drop": "Sorry, I can't reach the language model server right now.",
+    "malformed": "Sorry, the language model sent a reply I couldn't read.",
+    "empty": "Sorry, the language model gave an empty answer.",
+}
+FAST_TIMEOUTS = {CONF_FIRST_TOKEN_TIMEOUT: 0.5, CONF_TOTAL_TIMEOUT: 1.0}
+
+
+async def _agent(
+    hass: HomeAssistant, backend: str, ollama: FakeOllama, openai: FakeOpenAI
+) -> tuple[str, FakeServer, str]:
+    server: FakeServer = ollama if backend == BACKEND_OLLAMA else openai
+    entry = make_entry(
+        backend,
+        ollama=ollama if backend == BACKEND_OLLAMA else None,
+        openai=openai if backend == BACKEND_OPENAI else None,
+        agent=FAST_TIMEOUTS,
+    )
+    await setup_entry(hass, entry)
+    return agent_id(hass), server, backend
+
+
+@pytest.mark.parametrize("backend", [BACKEND_OLLAMA, BACKEND_OPENAI])
+@pytest.mark.parametrize("fault", list(FAULT_MESSAGES))
+async def test_backend_fault_gives_clear_message_and_keeps_turn(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+    backend: str,
+    fault: str,
+) -> None:
+    agent, server, kind = await _agent(hass, backend, fake_ollama, fake_openai)
+    server.fault = fault
+    result = await ask(hass, "who wrote hamlet", agent)
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert speech(result) == FAULT_MESSAGES[fault]
+    assert hass.states.get(f"sensor.athena_backend_{kind}_errors").state == "1"
+
+    # The failed turn stays in the ChatLog: the next turn sends it again.
+    server.fault = None
+    again = await ask(hass, "are you there", agent, result.conversation_id)
+    assert speech(again) == "William Shakespeare wrote it."
+    users = [
+        m["content"]
+        for m in server.chat_requests()[-1].body["messages"]
+        if m["role"] == "user"
+    ]
+    assert users == ["who wrote hamlet", "are you there"]
+
+
+async def test_unreachable_backend_after_setup(
+    hass: HomeAssistant, ollama_agent: str, fake_ollama: FakeOllama
+) -> None:
+    await fake_ollama.stop()
+    result = await ask(hass, "who wrote hamlet", ollama_agent)
+    assert speech(result) == "Sorry, I can't reach the language model server right now."
+    assert hass.states.get("binary_sensor.athena_backend_ollama_reachable").state == (
+        "off"
+    )
+
+
+async def test_setup_with_unreachable_server_is_not_ready(
+    hass: HomeAssistant, fake_ollama: FakeOllama
+) -> None:
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
+    await fake_ollama.stop()
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "I didn't catch that. Could you say it again?"),
+        ("   \n\t ", "I didn't catch that. Could you say it again?"),
+        ("\x00\x07\x1b", "I didn't catch that. Could you say it again?"),
+        (
+            "a" * 20_000,
+            "That's too long for me. Please keep it under 2000 characters.",
+        ),
+    ],
+)
+async def test_bad_input_answered_without_backend(
+    hass: HomeAssistant,
+    ollama_agent: str,
+    fake_ollama: FakeOllama,
+    text: str,
+    expected: str,
+) -> None:
+    result = await ask(hass, text, ollama_agent)
+    assert speech(result) == expected
+    assert fake_ollama.chat_requests() == []
+
+
+async def test_control_characters_are_removed_before_the_backend(
+    hass: HomeAssistant, ollama_agent: str, fake_ollama: FakeOllama
+) -> None:
+    result = await ask(hass, "who\x00 wrote\x07 hamlet\x1b", ollama_agent)
+    assert speech(result) == "William Shakespeare wrote it."
+    assert fake_ollama.chat_requests()[0].body["messages"][-1]["content"] == (
+        "who wrote hamlet"
+    )
+
+
+async def test_non_english_text_reaches_the_model(
+    hass: HomeAssistant, ollama_agent: str, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.reply = lambda body: "Lo escribió William Shakespeare."
+    result = await conversation.async_converse(
+        hass,
+        "¿Quién escribió Hamlet?",
+        None,
+        None,
+        language="es",
+        agent_id=ollama_agent,
+    )
+    assert speech(result) == "Lo escribió William Shakespeare."
+    assert "Hamlet" in fake_ollama.chat_requests()[0].body["messages"][-1]["content"]
+
+
+async def test_auto_falls_back_to_ollama_before_first_token(
+    hass: HomeAssistant,
+    auto_agent: str,
+    fake_openai: FakeOpenAI,
+    fake_ollama: FakeOllama,
+) -> None:
+    first = await ask(hass, "who wrote hamlet", auto_agent)
+    assert len(fake_openai.chat_requests()) == 1
+    await fake_openai.stop()
+    second = await ask(hass, "when was he born", auto_agent, first.conversation_id)
+    assert speech(second) == "William Shakespeare wrote it."
+    (request,) = fake_ollama.chat_requests()
+    # Same ChatLog history on the fallback, with its own model.
+    assert [m["content"] for m in request.body["messages"][1:]] == [
+        "who wrote hamlet",
+        "William Shakespeare wrote it.",
+        "when was he born",
+    ]
+    assert request.body["model"] == fake_ollama.models[0]
+    assert hass.states.get("sensor.athena_backend_mlx_errors").state == "1"
+    assert hass.states.get("sensor.athena_backend_ollama_requests").state == "1"
+
+
+async def test_auto_does_not_fall_back_mid_stream(
+    hass: HomeAssistant,
+    auto_agent: str,
+    fake_openai: FakeOpenAI,
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_openai.fault = "malformed"
+    result = await ask(hass, "who wrote hamlet", auto_agent)
+    assert speech(result) == FAULT_MESSAGES["malformed"]
+    assert fake_ollama.chat_requests() == []
