@@ -8,6 +8,13 @@ from unittest.mock import patch
 
 import pytest
 
+from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
 from custom_components.athena.const import (
     BACKEND_AUTO,
     BACKEND_OLLAMA,
@@ -20,12 +27,6 @@ from custom_components.athena.const import (
     DOMAIN,
     SUBENTRY_CONVERSATION,
 )
-from homeassistant.components import conversation
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .fakes import FakeOllama, FakeOpenAI
 

@@ -17,7 +17,6 @@ from typing import Any
 from homeassistant.components import conversation
 from homeassistant.helpers.json import json_dumps
 
-
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
