@@ -1,0 +1,192 @@
+"""Prepare the running development Home Assistant (scripts/develop).
+
+Waits for HA, completes onboarding through HA's onboarding API (or logs in when it is
+done already), configures Athena through its config flow on the local llama.cpp
+server, makes Athena the preferred Assist pipeline's agent, and stores a long-lived
+token for scripts/ask in <config>/.athena_token. Idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+HA = "http://127.0.0.1:8123"
+CLIENT_ID = f"{HA}/"
+USERNAME = "athena"
+PASSWORD = "athena-dev"  # a local development instance bound to 127.0.0.1
+
+
+async def wait_for(session: aiohttp.ClientSession, url: str, timeout: float) -> None:
+    """Poll `url` until it answers 200 (or raise TimeoutError)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(1)
+
+
+async def token_from_code(session: aiohttp.ClientSession, code: str) -> str:
+    """Exchange an authorization code for an access token (/auth/token)."""
+    data = {"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID}
+    async with session.post(f"{HA}/auth/token", data=data) as response:
+        response.raise_for_status()
+        return str((await response.json())["access_token"])
+
+
+async def onboard_or_login(session: aiohttp.ClientSession) -> str:
+    """Create the owner on a new instance, or log in; return an access token."""
+    async with session.get(f"{HA}/api/onboarding") as response:
+        steps = {s["step"]: s["done"] for s in await response.json()}
+    if not steps.get("user"):
+        body = {
+            "client_id": CLIENT_ID,
+            "name": "Athena Developer",
+            "username": USERNAME,
+            "password": PASSWORD,
+            "language": "en",
+        }
+        async with session.post(f"{HA}/api/onboarding/users", json=body) as response:
+            response.raise_for_status()
+            token = await token_from_code(session, (await response.json())["auth_code"])
+    else:
+        flow_body = {
+            "client_id": CLIENT_ID,
+            "handler": ["homeassistant", None],
+            "redirect_uri": CLIENT_ID,
+        }
+        async with session.post(f"{HA}/auth/login_flow", json=flow_body) as response:
+            flow = await response.json()
+        login = {"username": USERNAME, "password": PASSWORD, "client_id": CLIENT_ID}
+        async with session.post(
+            f"{HA}/auth/login_flow/{flow['flow_id']}", json=login
+        ) as response:
+            token = await token_from_code(session, (await response.json())["result"])
+    headers = {"Authorization": f"Bearer {token}"}
+    for step, body in (
+        ("core_config", {}),
+        ("analytics", {}),
+        ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
+    ):
+        if not steps.get(step):
+            async with session.post(
+                f"{HA}/api/onboarding/{step}", json=body, headers=headers
+            ) as response:
+                response.raise_for_status()
+    return token
+
+
+class WebSocket:
+    """A minimal client of HA's WebSocket API (auth, then id-numbered commands)."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.next_id = 1
+
+    async def call(self, message: dict[str, Any]) -> Any:
+        """Send a command and return its `result`; raise on `success: false`."""
+        self.next_id += 1
+        await self.ws.send_json({"id": self.next_id, **message})
+        while True:
+            reply = await self.ws.receive_json()
+            if reply.get("id") == self.next_id and reply["type"] == "result":
+                if not reply["success"]:
+                    raise RuntimeError(f"{message['type']}: {reply['error']}")
+                return reply["result"]
+
+
+async def configure(session: aiohttp.ClientSession, token: str, llm_url: str) -> str:
+    """Add Athena (MLX / OpenAI-compatible backend) unless present; return agent id."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with session.get(
+        f"{HA}/api/config/config_entries/entry?domain=athena", headers=headers
+    ) as response:
+        entries = await response.json()
+    if not entries:
+        async with session.post(
+            f"{HA}/api/config/config_entries/flow",
+            json={"handler": "athena", "show_advanced_options": False},
+            headers=headers,
+        ) as response:
+            flow = await response.json()
+        for step in ({"backend": "mlx"}, {"mlx_url": llm_url}, {"model": "smollm2-135m"}):
+            async with session.post(
+                f"{HA}/api/config/config_entries/flow/{flow['flow_id']}",
+                json=step,
+                headers=headers,
+            ) as response:
+                flow = await response.json()
+                if flow.get("errors"):
+                    raise RuntimeError(f"Athena config flow: {flow['errors']}")
+        await asyncio.sleep(2)
+    async with session.get(f"{HA}/api/states", headers=headers) as response:
+        states = await response.json()
+    return next(
+        s["entity_id"]
+        for s in states
+        if s["entity_id"].startswith("conversation.athena")
+    )
+
+
+async def main() -> None:
+    """Bootstrap the development instance."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--llm-url", required=True)
+    args = parser.parse_args()
+    async with aiohttp.ClientSession() as session:
+        await wait_for(session, f"{args.llm_url}/v1/models", 120)
+        await wait_for(session, f"{HA}/api/onboarding", 300)
+        token = await onboard_or_login(session)
+        agent = await configure(session, token, args.llm_url)
+        async with session.ws_connect(f"{HA}/api/websocket") as raw:
+            await raw.receive_json()
+            await raw.send_json({"type": "auth", "access_token": token})
+            await raw.receive_json()
+            ws = WebSocket(raw)
+            listing = await ws.call({"type": "assist_pipeline/pipeline/list"})
+            preferred = next(
+                p
+                for p in listing["pipelines"]
+                if p["id"] == listing["preferred_pipeline"]
+            )
+            update = {k: v for k, v in preferred.items() if k != "id"}
+            update["conversation_engine"] = agent
+            await ws.call(
+                {
+                    "type": "assist_pipeline/pipeline/update",
+                    "pipeline_id": preferred["id"],
+                    **update,
+                }
+            )
+            token_file = args.config / ".athena_token"
+            if not token_file.exists():
+                long_lived = await ws.call(
+                    {
+                        "type": "auth/long_lived_access_token",
+                        "client_name": "athena scripts/ask",
+                        "lifespan": 3650,
+                    }
+                )
+                token_file.write_text(long_lived)
+                token_file.chmod(0o600)
+            (args.config / ".athena_agent").write_text(agent)
+    print(
+        f"\nHome Assistant is ready: {HA}  (user {USERNAME!r}, password {PASSWORD!r})\n"
+        f"Athena agent: {agent} (Assist's preferred pipeline)\n"
+        'Try: scripts/ask "turn on the kitchen lights"   scripts/ask "who wrote hamlet"\n'
+        "Ctrl-C stops Home Assistant and the llama.cpp server.",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
