@@ -54,7 +54,9 @@ async def main() -> int:
         k.removeprefix("sensor.athena_backend_"): v
         for k, v in states.items()
         if k.startswith("sensor.athena_backend_")
-        and k.endswith(("last_latency", "requests", "prompt_tokens_evaluated_last_turn"))
+        and k.endswith(
+            ("last_latency", "requests", "prompt_tokens_evaluated_last_turn")
+        )
     }
     print(f"[backend sensors: {backend}]")
     return 0

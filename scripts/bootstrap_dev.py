@@ -21,9 +21,9 @@ USERNAME = "athena"
 PASSWORD = "athena-dev"  # a local development instance bound to 127.0.0.1
 
 
-async def wait_for(session: aiohttp.ClientSession, url: str, timeout: float) -> None:
-    """Poll `url` until it answers 200 (or raise TimeoutError)."""
-    async with asyncio.timeout(timeout):
+async def wait_for(session: aiohttp.ClientSession, url: str, seconds: float) -> None:
+    """Poll `url` until it answers 200 (or raise TimeoutError after `seconds`)."""
+    async with asyncio.timeout(seconds):
         while True:
             try:
                 async with session.get(url) as response:
@@ -117,7 +117,11 @@ async def configure(session: aiohttp.ClientSession, token: str, llm_url: str) ->
             headers=headers,
         ) as response:
             flow = await response.json()
-        for step in ({"backend": "mlx"}, {"mlx_url": llm_url}, {"model": "smollm2-135m"}):
+        for step in (
+            {"backend": "mlx"},
+            {"mlx_url": llm_url},
+            {"model": "smollm2-135m"},
+        ):
             async with session.post(
                 f"{HA}/api/config/config_entries/flow/{flow['flow_id']}",
                 json=step,
@@ -182,7 +186,7 @@ async def main() -> None:
     print(
         f"\nHome Assistant is ready: {HA}  (user {USERNAME!r}, password {PASSWORD!r})\n"
         f"Athena agent: {agent} (Assist's preferred pipeline)\n"
-        'Try: scripts/ask "turn on the kitchen lights"   scripts/ask "who wrote hamlet"\n'
+        'Try: scripts/ask "turn on the kitchen lights"\n'
         "Ctrl-C stops Home Assistant and the llama.cpp server.",
         flush=True,
     )

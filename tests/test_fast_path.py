@@ -78,3 +78,17 @@ async def test_llm_controls_devices_with_assist_tools_when_allowed(
     server.reply = lambda body: "Shakespeare."
     await ask(hass, "who wrote hamlet", agent)
     assert not server.chat_requests()[-1].body.get("tools")
+
+
+async def test_wording_the_strict_match_misses_goes_to_default_agent(
+    hass: HomeAssistant, demo: None, ollama_agent: str, fake_ollama: FakeOllama
+) -> None:
+    result = await ask(hass, "turn the living room lights blue", ollama_agent)
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    state = hass.states.get("light.living_room_rgbww_lights")
+    assert state.attributes["rgb_color"] == (0, 0, 255)
+
+    # Without tools, an unknown device gets HA's own answer, not a model's guess.
+    result = await ask(hass, "set the thermostat to 70 degrees", ollama_agent)
+    assert "thermostat" in speech(result)
+    assert fake_ollama.chat_requests() == []

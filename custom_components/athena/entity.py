@@ -269,7 +269,40 @@ class AthenaEntity(Entity):
                 continue_conversation=chat_log.continue_conversation,
             )
 
+        if (
+            decision.category in (Category.CONTROL, Category.STATE)
+            and not self.settings[CONF_CONTROL_TOOLS]
+        ):
+            return await self._async_default_agent(user_input, chat_log)
         return await self._async_llm_turn(user_input, chat_log, decision)
+
+    async def _async_default_agent(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+    ) -> conversation.ConversationResult:
+        """Hand a device command the strict match missed to HA's default agent.
+
+        Its fuzzy matching (the gazetteer) catches wordings the strict pass does not,
+        and its error ("not aware of any device called ...") is the right answer
+        when the model has no tools: without them it could only pretend. It runs in
+        this turn's ChatLog, so its reply is recorded there.
+        """
+        result = await conversation.async_converse(
+            self.hass,
+            chat_log.content[-1].content or user_input.text,
+            chat_log.conversation_id,
+            user_input.context,
+            user_input.language,
+            agent_id=conversation.HOME_ASSISTANT_AGENT,
+            device_id=user_input.device_id,
+            satellite_id=user_input.satellite_id,
+        )
+        return conversation.ConversationResult(
+            response=result.response,
+            conversation_id=chat_log.conversation_id,
+            continue_conversation=chat_log.continue_conversation,
+        )
 
     def _turn_context(self, text: str, with_devices: bool) -> str:
         """Context for the newest user message: only what this question needs."""

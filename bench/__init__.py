@@ -1,0 +1,1 @@
+"""Benchmarks: each script prints its headline figure as the last line `name=value`."""
