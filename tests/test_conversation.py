@@ -79,3 +79,15 @@ async def test_history_is_the_chat_log(
         "Hello! How can I help?",
         "who wrote hamlet",
     ]
+
+
+async def test_warm_up_primes_the_system_prompt(
+    hass: HomeAssistant, ollama_agent: str, fake_ollama: FakeOllama
+) -> None:
+    (warm_up,) = [r for r in fake_ollama.requests if r.body.get("_warm_up")]
+    assert [m["role"] for m in warm_up.body["messages"]] == ["system"]
+    assert warm_up.body["keep_alive"] == "1800s"
+    await ask(hass, "who wrote hamlet", ollama_agent)
+    first_turn = fake_ollama.chat_requests()[0]
+    # The system prompt was already in the slot: only the question is evaluated.
+    assert first_turn.evaluated_tokens < first_turn.prompt_tokens / 3
