@@ -14,6 +14,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from . import airports
 from .backend import Backend, BackendError
 from .const import (
     BACKEND_AUTO,
@@ -85,6 +86,8 @@ async def _async_check(backend: Backend) -> BackendError | None:
 
 async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:
     """Connect to the backends; not ready while none of them answers."""
+    # The router's airport index reads a CSV: once, off the event loop.
+    await hass.async_add_executor_job(airports.load)
     backends = create_backends(hass, entry)
     errors = await asyncio.gather(*(_async_check(b) for b in backends))
     if all(errors):

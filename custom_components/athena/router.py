@@ -1,18 +1,25 @@
 """Rule-based utterance router: decides in microseconds where a turn goes, no LLM.
 
-`route(text)` returns a `Route` with a category:
+`route(text)` returns a `Route`:
   greeting  hello / good morning / thanks: answered locally
   time      the current time or date: answered locally
-  control   a device command (HA intents first; Assist tools when allowed)
-  state     a question about a device's state (HA intents)
+  control   a device command (HA's intents first)
+  state     a question about a device (HA's intents)
+  weather   slots `when`, `location`
+  sports    slots `team`, `league`
+  airport   slot `airport` (IATA code)
   general   everything else: the LLM
+  multi     several requests joined by "and" / "then": `parts`, in order
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 import re
+
+from . import airports
+from .teams import COMMON_WORDS, LEAGUE_WORDS, TEAM_LEAGUES
 
 
 class Category(StrEnum):
@@ -21,20 +28,28 @@ class Category(StrEnum):
     GREETING = "greeting"
     CONTROL = "control"
     STATE = "state"
+    WEATHER = "weather"
+    SPORTS = "sports"
+    AIRPORT = "airport"
     TIME = "time"
     GENERAL = "general"
+    MULTI = "multi"
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A routing decision: `category`, and `kind` for local answers.
+    """A routing decision.
 
-    `kind` is one of hello / morning / afternoon / evening / thanks (greetings) or
-    time / date (time), else "".
+    `kind` names a local answer (hello / morning / afternoon / evening / thanks, or
+    time / date); `slots` are lower-case strings (`airport` is an IATA code);
+    `parts` are the routes of a multi request, in order.
     """
 
     category: Category
     kind: str = ""
+    slots: dict[str, str] = field(default_factory=dict)
+    parts: tuple[Route, ...] = ()
+    text: str = ""
 
 
 _NAME = r"(?:\s*,?\s*(?:athena|jarvis|there|everyone|buddy|friend))?"
@@ -73,31 +88,161 @@ _DATE = re.compile(
     r"what(?:'?s| is) today|what date is it(?: today)?)(?: please)?$"
 )
 _CONTROL = re.compile(
-    r"^(?:please |can you |could you |would you )?"
+    r"^(?:please |can you |could you |would you |go ahead and )?"
     r"(?:turn|switch|set|dim|brighten|open|close|shut|lock|unlock|start|stop|pause|"
     r"resume|play|activate|deactivate|arm|disarm|raise|lower|increase|decrease|"
-    r"toggle|run|enable|disable|make)\b"
+    r"toggle|run|enable|disable|make|change|put)\b"
+)
+_DEVICE = (
+    r"light|lights|lamp|lamps|door|doors|window|windows|lock|locks|locked|unlocked|"
+    r"garage|fan|fans|heater|heating|thermostat|ac|air conditioning|blinds?|"
+    r"curtains?|shades?|switch|plug|tv|television|speaker|vacuum|sprinklers?|"
+    r"alarm|oven|dishwasher|washer|dryer|camera|sensor"
+)
+_ROOM = (
+    r"kitchen|living room|bedroom|bathroom|office|basement|hallway|garage|attic|"
+    r"dining room|nursery|den|porch|patio|upstairs|downstairs|inside|indoors"
 )
 _STATE = re.compile(
-    r"^(?:is|are|was|were|did i leave|what(?:'?s| is) the (?:temperature|humidity|"
-    r"status|state|level|brightness) (?:in|of|on|at)|how (?:warm|hot|cold|humid) is "
-    r"(?:it in )?the)\b.*\b(?:light|lights|lamp|door|doors|window|windows|lock|locked|"
-    r"unlocked|garage|fan|heater|thermostat|blinds?|curtains?|shades?|switch|"
-    r"plug|tv|open|closed|on|off|running|kitchen|living room|bedroom|office|"
-    r"basement|hallway|bathroom)\b"
+    r"^(?:is|are|was|were|did i leave|which|how many|what(?:'?s| is) the "
+    r"(?:temperature|humidity|status|state|level|brightness|setting) (?:in|of|on|at)|"
+    r"how (?:warm|hot|cold|humid) is (?:it in )?the)\b"
+    rf".*\b(?:{_DEVICE}|{_ROOM}|open|closed|on|off|running)\b"
 )
-_CLEAN = re.compile(r"[^\w\s',]+")
+_INDOOR = re.compile(rf"\b(?:{_DEVICE}|{_ROOM})\b")
+_WEATHER = re.compile(
+    r"\b(?:weather|forecast|rain|raining|rainy|snow|snowing|snowy|sleet|hail|"
+    r"sunny|sunshine|cloudy|overcast|windy|wind|gusts?|storms?|stormy|"
+    r"thunderstorms?|lightning|fog|foggy|umbrella|jacket|coat|sunscreen|"
+    r"humid|humidity|precipitation|drizzle|frost|freezing|heat wave|uv index|"
+    r"high today|low tonight)\b"
+)
+_WEATHER_TEMP = re.compile(
+    r"\b(?:temperature|degrees|cold|colder|hot|hotter|warm|warmer|chilly|"
+    r"cool|cooler)\b"
+)
+_WEATHER_HINT = re.compile(
+    r"\b(?:outside|out there|going to|gonna|will it|tonight|tomorrow|today|"
+    r"weekend|this week|morning|afternoon|evening|later|in \w+)\b"
+)
+_SPORTS_CONTEXT = re.compile(
+    r"\b(?:game|games|play|playing|played|plays|score|scores|scored|won|win|wins|"
+    r"winning|lose|lost|losing|beat|match|matches|fixture|kickoff|tip ?off|"
+    r"standings|schedule|season|playoffs?|vs|versus|next game|final score|"
+    r"record|how (?:did|are|were|do) (?:the )?.+ (?:do|doing|look|looking))\b"
+)
+_AIRPORT_CONTEXT = re.compile(
+    r"\b(?:airports?|flights?|flying|delays?|delayed|ground stops?|ground delay|"
+    r"departures?|arrivals?|runways?|tarmac|faa|metar|taf|terminal)\b"
+)
+_LEAGUE_ONLY = re.compile(
+    r"\b(?:scores?|standings|results?|schedule|table|games?|highlights)\b"
+)
+_SPLIT = re.compile(r"\s*,?\s*\b(?:and then|and also|and|then|also|plus)\b\s*")
+_WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+_WHEN_WORDS = re.compile(
+    r"\b(tonight|tomorrow|today|weekend|this morning|this afternoon|this evening|"
+    + "|".join(_WEEKDAYS)
+    + r")\b"
+)
+_STOP_WORDS = frozenset(
+    (
+        *_WEEKDAYS,
+        *("today", "tonight", "tomorrow", "weekend", "this", "next", "morning"),
+        *("afternoon", "evening", "night", "week", "right", "now", "later"),
+        *("the", "a", "my", "our", "please"),
+    )
+)
+_PREPOSITION = re.compile(r"\b(?:in|for|at|near|around)\s+")
+_CLEAN = re.compile(r"[^\w\s',.-]+")
+_TEAM_PATTERN = re.compile(
+    r"\b("
+    + "|".join(re.escape(t) for t in sorted(TEAM_LEAGUES, key=len, reverse=True))
+    + r")\b"
+)
+_LEAGUE_PATTERN = re.compile(
+    r"\b("
+    + "|".join(re.escape(t) for t in sorted(LEAGUE_WORDS, key=len, reverse=True))
+    + r")\b"
+)
 
 
 def normalize(text: str) -> str:
-    """Lower-case `text`, unify apostrophes, drop punctuation except ' and ,."""
+    """Lower-case `text`, unify apostrophes, drop punctuation but ' , . and -."""
     text = text.lower().replace("\u2019", "'")
-    return " ".join(_CLEAN.sub(" ", text).split()).strip(" ,")
+    return " ".join(_CLEAN.sub(" ", text).split()).strip(" ,.?!")
 
 
-def route(text: str) -> Route:
-    """Classify `text` (any case and punctuation). Pure, no I/O."""
-    words = normalize(text)
+def _when(words: str) -> str:
+    """Return the `when` slot: now, today, tonight, tomorrow, a weekday, weekend."""
+    match = _WHEN_WORDS.search(words)
+    if match is None:
+        return "now"
+    found = match.group(1)
+    if found.startswith("this "):
+        return "tonight" if found == "this evening" else "today"
+    return found
+
+
+def _location(words: str) -> str | None:
+    """Return the place after in / for / at, up to a time word ("in denver today")."""
+    for match in _PREPOSITION.finditer(words):
+        place: list[str] = []
+        for word in words[match.end() :].replace(",", " ").split():
+            if word in _STOP_WORDS or word in ("in", "for", "at", "on", "near"):
+                break
+            place.append(word)
+        if place and not _INDOOR.search(" ".join(place)):
+            return " ".join(place[:3]).strip(" .")
+    return None
+
+
+def _sports(words: str) -> Route | None:
+    """Match a team (a common-word name only next to a sports word) or a league."""
+    context = _SPORTS_CONTEXT.search(words) is not None
+    league = LEAGUE_WORDS[m.group(1)] if (m := _LEAGUE_PATTERN.search(words)) else None
+    team = next(
+        (
+            name
+            for m in _TEAM_PATTERN.finditer(words)
+            if (name := m.group(1)) not in COMMON_WORDS or context
+        ),
+        None,
+    )
+    if team is None and (league is None or not (context or _LEAGUE_ONLY.search(words))):
+        return None
+    slots = {"team": team} if team else {}
+    if league:
+        slots["league"] = league
+    return Route(Category.SPORTS, slots=slots)
+
+
+def _weather(words: str) -> Route | None:
+    if not (
+        _WEATHER.search(words)
+        or (
+            _WEATHER_TEMP.search(words)
+            and _WEATHER_HINT.search(words)
+            and not _INDOOR.search(words)
+        )
+    ):
+        return None
+    slots = {"when": _when(words)}
+    if (place := _location(words)) is not None:
+        slots["location"] = place
+    return Route(Category.WEATHER, slots=slots)
+
+
+def _single(words: str) -> Route:
+    """Classify one request (no splitting)."""
     for kind, pattern in _GREETINGS:
         if pattern.match(words):
             return Route(Category.GREETING, kind)
@@ -105,8 +250,36 @@ def route(text: str) -> Route:
         return Route(Category.TIME, "time")
     if _DATE.match(words):
         return Route(Category.TIME, "date")
+    if _AIRPORT_CONTEXT.search(words) and (code := airports.load().find(words)):
+        return Route(Category.AIRPORT, slots={"airport": code})
     if _CONTROL.match(words):
         return Route(Category.CONTROL)
     if _STATE.match(words):
         return Route(Category.STATE)
+    if (sports := _sports(words)) is not None:
+        return sports
+    if (weather := _weather(words)) is not None:
+        place = weather.slots.get("location", "")
+        if code := airports.load().code_for(place):
+            return Route(Category.AIRPORT, slots={"airport": code})
+        return weather
     return Route(Category.GENERAL)
+
+
+def route(text: str) -> Route:
+    """Classify `text` (any case and punctuation).
+
+    Pure apart from the cached airport index (`airports.load()`, loaded once).
+    """
+    words = normalize(text)
+    whole = _single(words)
+    pieces = [p for p in _SPLIT.split(words) if p]
+    if len(pieces) > 1:
+        parts = tuple(
+            Route(r.category, r.kind, r.slots, text=piece)
+            for piece in pieces
+            if (r := _single(piece))
+        )
+        if all(p.category not in (Category.GENERAL, Category.GREETING) for p in parts):
+            return Route(Category.MULTI, parts=parts, text=words)
+    return Route(whole.category, whole.kind, whole.slots, text=words)
