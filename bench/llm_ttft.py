@@ -22,10 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from bench.core_ollama import setup_core_ollama
 from bench.harness import record, run
 from custom_components.athena.const import BACKEND_OLLAMA, CONF_LLM_GREETINGS
 from tests.conftest import *  # noqa: F403  (fixtures)
@@ -49,24 +48,8 @@ async def test_capture_prompts(
     )
     await ask(hass, "hello", agent_id(hass))
     athena = fake_ollama.chat_requests()[-1].body
-    core_entry = MockConfigEntry(
-        domain="ollama",
-        data={"url": fake_ollama.url},
-        version=3,
-        minor_version=3,
-        subentries_data=[
-            ConfigSubentryData(
-                data={"model": "llama3.2:latest", "llm_hass_api": ["assist"]},
-                subentry_type="conversation",
-                title="Ollama Conversation",
-                unique_id=None,
-            )
-        ],
-    )
-    core_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(core_entry.entry_id)
-    await hass.async_block_till_done()
-    await ask(hass, "hello", "conversation.ollama_conversation")
+    core_agent = await setup_core_ollama(hass, fake_ollama.url)
+    await ask(hass, "hello", core_agent)
     core = fake_ollama.chat_requests()[-1].body
     record(athena=athena["messages"], core=core["messages"], tools=core["tools"])
 

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from bench.core_ollama import setup_core_ollama
 from bench.harness import record, run
 from custom_components.athena.const import BACKEND_OLLAMA, CONF_LLM_GREETINGS
 from tests.conftest import *  # noqa: F403  (fixtures)
@@ -62,25 +61,9 @@ async def test_prompt_size(
     entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
     await setup_entry(hass, entry)
     athena = agent_id(hass)
-    core_entry = MockConfigEntry(
-        domain="ollama",
-        data={"url": fake_ollama.url},
-        version=3,
-        minor_version=3,
-        subentries_data=[
-            ConfigSubentryData(
-                data={"model": "llama3.2:latest", "llm_hass_api": ["assist"]},
-                subentry_type="conversation",
-                title="Ollama Conversation",
-                unique_id=None,
-            )
-        ],
-    )
-    core_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(core_entry.entry_id)
-    await hass.async_block_till_done()
+    core_agent = await setup_core_ollama(hass, fake_ollama.url)
     athena_sizes = await _per_turn(hass, fake_ollama, athena)
-    core_sizes = await _per_turn(hass, fake_ollama, "conversation.ollama_conversation")
+    core_sizes = await _per_turn(hass, fake_ollama, core_agent)
     # With the option that lets the model answer greetings: the tiny prompt.
     subentry = next(iter(entry.subentries.values()))
     hass.config_entries.async_update_subentry(

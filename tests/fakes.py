@@ -132,6 +132,22 @@ class FakeServer:
             return []
         return re.findall(r"\S+\s*", reply)
 
+    malformed_chunk = b""
+
+    async def _fault_after_first(
+        self, request: web.Request, response: web.StreamResponse
+    ) -> bool:
+        """Apply the faults that happen after the first token; True ends the reply."""
+        if self.fault == "stall":
+            await self.stall()
+        if self.fault == "malformed":
+            await response.write(self.malformed_chunk)
+            return True
+        if self.fault == "drop":
+            request.transport.close()
+            return True
+        return False
+
     async def misbehave_before_first_token(self) -> web.Response | None:
         """Apply the faults that happen before any text."""
         if self.fault == "http_500":
@@ -143,6 +159,8 @@ class FakeServer:
 
 class FakeOllama(FakeServer):
     """A fake Ollama server."""
+
+    malformed_chunk = b'{"model": "x", "message": {"content": tru\n'
 
     async def async_start(self) -> str:
         """Start serving; returns the base URL."""
@@ -225,22 +243,11 @@ class FakeOllama(FakeServer):
         await response.write_eof()
         return response
 
-    async def _fault_after_first(
-        self, request: web.Request, response: web.StreamResponse
-    ) -> bool:
-        if self.fault == "stall":
-            await self.stall()
-        if self.fault == "malformed":
-            await response.write(b'{"model": "x", "message": {"content": tru\n')
-            return True
-        if self.fault == "drop":
-            request.transport.close()
-            return True
-        return False
-
 
 class FakeOpenAI(FakeServer):
     """A fake OpenAI-compatible server shaped like mlx_lm.server 0.32.2."""
+
+    malformed_chunk = b"data: {not json\n\n"
 
     async def async_start(self) -> str:
         """Start serving; returns the base URL."""
@@ -347,19 +354,6 @@ class FakeOpenAI(FakeServer):
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
-
-    async def _fault_after_first(
-        self, request: web.Request, response: web.StreamResponse
-    ) -> bool:
-        if self.fault == "stall":
-            await self.stall()
-        if self.fault == "malformed":
-            await response.write(b"data: {not json\n\n")
-            return True
-        if self.fault == "drop":
-            request.transport.close()
-            return True
-        return False
 
 
 async def _sse(response: web.StreamResponse, chunk: dict[str, Any]) -> None:
