@@ -88,11 +88,17 @@ class AirportIndex:
 
     def find(self, text: str) -> str | None:
         """Return the IATA code of the first airport named in lower-case `text`."""
-        for match in self.pattern.finditer(text):
+        if match := self.pattern.search(text):
             return self.names[match.group(1)]
-        for word in re.findall(r"\b[a-z]{3}\b", text):
-            if word.upper() in self.codes and word not in COMMON_THREE_LETTER:
-                return word.upper()
+        for raw in text.split():
+            word = raw.strip(",.'-")
+            code = word.upper()
+            if (
+                len(word) == 3
+                and code in self.codes
+                and word not in COMMON_THREE_LETTER
+            ):
+                return code
         return None
 
     def code_for(self, place: str) -> str | None:

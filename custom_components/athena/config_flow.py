@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import logging
 from typing import Any
 
-import voluptuous as vol
+import probatio as vol  # HA 2026's schema library (voluptuous' successor)
 
 from homeassistant.config_entries import (
     ConfigEntry,

@@ -290,7 +290,9 @@ class AthenaEntity(Entity):
         """
         result = await conversation.async_converse(
             self.hass,
-            chat_log.content[-1].content or user_input.text,
+            last.content
+            if isinstance(last := chat_log.content[-1], conversation.UserContent)
+            else user_input.text,
             chat_log.conversation_id,
             user_input.context,
             user_input.language,

@@ -134,4 +134,4 @@ class OllamaBackend:
 
     async def async_close(self) -> None:
         """Close the HTTP client."""
-        await self._client.close()
+        await self._client.close()  # type: ignore[no-untyped-call]
