@@ -11,7 +11,7 @@ import pytest
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -159,7 +159,7 @@ async def ask(
 ) -> conversation.ConversationResult:
     """One turn through HA's public conversation API."""
     return await conversation.async_converse(
-        hass, text, conversation_id, None, language="en", agent_id=agent
+        hass, text, conversation_id, Context(), language="en", agent_id=agent
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 
 from .conftest import ask, speech
 from .fakes import FakeOllama, FakeOpenAI
@@ -91,3 +92,21 @@ async def test_warm_up_primes_the_system_prompt(
     first_turn = fake_ollama.chat_requests()[0]
     # The system prompt was already in the slot: only the question is evaluated.
     assert first_turn.evaluated_tokens < first_turn.prompt_tokens / 3
+
+
+async def test_sentence_trigger_answers_without_backend(
+    hass: HomeAssistant, ollama_agent: str, fake_ollama: FakeOllama
+) -> None:
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": [{"trigger": "conversation", "command": "goodnight house"}],
+                "actions": [{"set_conversation_response": "Sleep well."}],
+            }
+        },
+    )
+    result = await ask(hass, "Goodnight house", ollama_agent)
+    assert speech(result) == "Sleep well."
+    assert fake_ollama.chat_requests() == []
