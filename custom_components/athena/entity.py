@@ -189,11 +189,7 @@ class AthenaEntity(Entity):
             response.async_set_error(intent.IntentResponseErrorCode.UNKNOWN, speech)
         else:
             response.async_set_speech(speech)
-        return conversation.ConversationResult(
-            response=response,
-            conversation_id=chat_log.conversation_id,
-            continue_conversation=chat_log.continue_conversation,
-        )
+        return _result(chat_log, response)
 
     async def _async_local_answer(
         self,
@@ -263,11 +259,7 @@ class AthenaEntity(Entity):
                     native=TurnNote(answered_by="intent"),
                 )
             )
-            return conversation.ConversationResult(
-                response=response,
-                conversation_id=chat_log.conversation_id,
-                continue_conversation=chat_log.continue_conversation,
-            )
+            return _result(chat_log, response)
 
         if (
             decision.category in (Category.CONTROL, Category.STATE)
@@ -300,11 +292,7 @@ class AthenaEntity(Entity):
             device_id=user_input.device_id,
             satellite_id=user_input.satellite_id,
         )
-        return conversation.ConversationResult(
-            response=result.response,
-            conversation_id=chat_log.conversation_id,
-            continue_conversation=chat_log.continue_conversation,
-        )
+        return _result(chat_log, result.response)
 
     def _turn_context(self, text: str, with_devices: bool) -> str:
         """Context for the newest user message: only what this question needs."""
@@ -392,6 +380,17 @@ class AthenaEntity(Entity):
                 user_input, chat_log, speech, replace(note, error=True)
             )
         return conversation.async_get_result_from_chat_log(user_input, chat_log)
+
+
+def _result(
+    chat_log: conversation.ChatLog, response: intent.IntentResponse
+) -> conversation.ConversationResult:
+    """Return `response` as the turn's result in `chat_log`'s conversation."""
+    return conversation.ConversationResult(
+        response=response,
+        conversation_id=chat_log.conversation_id,
+        continue_conversation=chat_log.continue_conversation,
+    )
 
 
 async def _deltas(
