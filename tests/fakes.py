@@ -73,11 +73,14 @@ class FakeServer:
     `fault` is one of None, "http_500", "hang" (no first token), "stall" (stops
     after the first token), "drop" (closes the connection mid-stream), "malformed"
     (garbage chunk), "empty" (a reply without text); `reply` maps a request body
-    to the reply text or to `("tool", name, arguments)`.
+    to the reply text or to `("tool", name, arguments)`. `list_fails` makes the
+    model listing answer 200 with an empty body, as mlx_lm.server 0.32.2 does when
+    its Hugging Face cache folder is missing.
     """
 
     models: list[str] = field(default_factory=list)
     fault: str | None = None
+    list_fails: bool = False
     reply: Callable[[dict[str, Any]], Any] = lambda body: (
         "William Shakespeare wrote it."
     )
@@ -264,6 +267,8 @@ class FakeOpenAI(FakeServer):
         return await self.start(app)
 
     async def _models(self, request: web.Request) -> web.Response:
+        if self.list_fails:
+            return web.Response(content_type="application/json")
         return web.json_response(
             {
                 "object": "list",
@@ -280,6 +285,12 @@ class FakeOpenAI(FakeServer):
             m["role"] == "user" for m in body.get("messages", [])
         ):
             body["_warm_up"] = True
+        if body.get("model") not in self.models:
+            # mlx_lm.server 0.32.2 offline, for a name that is not its --model path.
+            return web.json_response(
+                {"error": "Cannot find an appropriate cached snapshot folder"},
+                status=404,
+            )
         record = self.evaluate(body)
         if (early := await self.misbehave_before_first_token()) is not None:
             return early

@@ -119,15 +119,58 @@ async def test_server_errors_shown_on_form(
     assert result["errors"] == {CONF_OLLAMA_URL: error}
 
 
-async def test_server_without_models(
+async def test_ollama_without_models(
+    hass: HomeAssistant, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.models.clear()
+    result = await _start(hass, BACKEND_OLLAMA)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_OLLAMA_URL: fake_ollama.url}
+    )
+    assert result["errors"] == {CONF_OLLAMA_URL: "no_models"}
+
+
+async def test_mlx_without_model_list_takes_a_typed_name(
     hass: HomeAssistant, fake_openai: FakeOpenAI
 ) -> None:
-    fake_openai.models.clear()
+    """mlx_lm.server without a Hugging Face cache folder cannot list its models."""
+    fake_openai.list_fails = True
+    served = fake_openai.models[0]
     result = await _start(hass, BACKEND_OPENAI)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_OPENAI_URL: fake_openai.url}
     )
-    assert result["errors"] == {CONF_OPENAI_URL: "no_models"}
+    assert result["step_id"] == "model"
+    assert result["errors"] == {}
+    # A name the server does not serve: its 404 is shown, the typed name kept.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL: "smollm2"}
+    )
+    assert result["step_id"] == "model"
+    assert result["errors"] == {CONF_MODEL: "model_not_served"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL: served}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = result["result"].subentries.values()
+    assert subentry.data == {CONF_MODEL: served}
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_typed_model_on_a_server_gone_is_cannot_connect(
+    hass: HomeAssistant, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.list_fails = True
+    result = await _start(hass, BACKEND_OPENAI)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_OPENAI_URL: fake_openai.url}
+    )
+    await fake_openai.stop()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL: "anything"}
+    )
+    assert result["errors"] == {CONF_MODEL: "cannot_connect"}
 
 
 async def test_garbage_answer_is_cannot_connect(

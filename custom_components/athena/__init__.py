@@ -29,7 +29,7 @@ from .const import (
     VALIDATE_TIMEOUT,
 )
 from .ollama_backend import OllamaBackend
-from .openai_backend import OpenAIBackend
+from .openai_backend import OpenAIBackend, is_unlisted
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,18 +69,21 @@ def create_backends(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Backend, .
 
 
 async def _async_check(backend: Backend) -> BackendError | None:
-    """List the backend's models within the validation timeout; the error or None."""
+    """List the backend's models within the validation timeout; the error or None.
+
+    An OpenAI-compatible server that is up but cannot list its models (see
+    `is_unlisted`) counts as reachable.
+    """
+    error: BackendError | None = None
     try:
         async with asyncio.timeout(VALIDATE_TIMEOUT):
             await backend.async_list_models()
     except TimeoutError:
-        error: BackendError = BackendError("no answer within 5 s")
+        error = BackendError("no answer within 5 s")
     except BackendError as err:
-        error = err
-    else:
-        backend.stats.set_reachable(True)
-        return None
-    backend.stats.set_reachable(False)
+        if not (isinstance(backend, OpenAIBackend) and is_unlisted(err)):
+            error = err
+    backend.stats.set_reachable(error is None)
     return error
 
 

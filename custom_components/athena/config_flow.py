@@ -40,7 +40,12 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .backend import Backend, BackendError
+from .backend import (
+    Backend,
+    BackendError,
+    BackendHTTPError,
+    ChatRequest,
+)
 from .const import (
     BACKEND_AUTO,
     BACKEND_OLLAMA,
@@ -68,12 +73,13 @@ from .const import (
     DOMAIN,
     MAX_LANES,
     MIN_NUM_CTX,
+    PROBE_TIMEOUT,
     SUBENTRY_CONVERSATION,
     VALIDATE_TIMEOUT,
 )
 from .entity import agent_settings
 from .ollama_backend import OllamaBackend
-from .openai_backend import OpenAIBackend
+from .openai_backend import OpenAIBackend, is_unlisted
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,6 +108,40 @@ async def async_list_models(hass: HomeAssistant, key: str, url: str) -> list[str
             return await backend.async_list_models()
     finally:
         await backend.async_close()
+
+
+async def async_probe_model(
+    hass: HomeAssistant, key: str, url: str, model: str
+) -> str | None:
+    """Ask the server at `url` for one token from `model`, a name the user typed.
+
+    Returns None when the model answers, else the form's error key:
+    `model_not_served` (the server refused the name, e.g. mlx_lm.server's 404 for a
+    name that is neither its listed id nor the path it was started with) or
+    `cannot_connect`. Waits up to `PROBE_TIMEOUT` s: the server may load the model.
+    """
+    backend = _backend(hass, key, url)
+    request = ChatRequest(
+        model=model,
+        messages=[{"role": "user", "content": "hi"}],
+        max_tokens=1,
+        temperature=0,
+        num_ctx=MIN_NUM_CTX,
+        keep_alive=0,
+    )
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            async for _ in backend.stream_chat(request):
+                pass
+    except BackendHTTPError as err:
+        _LOGGER.info("Model %r refused by %s: %s", model, url, err)
+        return "model_not_served"
+    except (BackendError, TimeoutError) as err:
+        _LOGGER.info("Cannot probe model %r at %s: %s", model, url, err)
+        return "cannot_connect"
+    finally:
+        await backend.async_close()
+    return None
 
 
 def _models_selector(models: list[str]) -> SelectSelector:
@@ -169,11 +209,20 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
                     continue
                 try:
                     models = await async_list_models(self.hass, key, self._urls[key])
-                except (BackendError, TimeoutError) as err:
-                    _LOGGER.info("Cannot list models at %s: %s", self._urls[key], err)
+                except BackendError as err:
+                    if key == CONF_OLLAMA_URL or not is_unlisted(err):
+                        _LOGGER.info(
+                            "Cannot list models at %s: %s", self._urls[key], err
+                        )
+                        errors[key] = "cannot_connect"
+                        continue
+                    # The server is up but cannot list its models: the user types one.
+                    _LOGGER.info("No model list at %s: %s", self._urls[key], err)
+                    models = []
+                except TimeoutError:
                     errors[key] = "cannot_connect"
                     continue
-                if not models:
+                if not models and key == CONF_OLLAMA_URL:
                     errors[key] = "no_models"
                 self._models[key] = models
             if not errors:
@@ -192,7 +241,20 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Pick the first agent's model from the listed ones; create the entry."""
         primary = _URL_KEYS[self._backend][0]
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        model = user_input[CONF_MODEL] if user_input is not None else None
+        # A typed name (not in the server's list) is checked by asking for one token.
+        if (
+            model is not None
+            and model not in self._models[primary]
+            and (
+                error := await async_probe_model(
+                    self.hass, primary, self._urls[primary], model
+                )
+            )
+        ):
+            errors[CONF_MODEL] = error
+        if user_input is not None and not errors:
             title = " + ".join(self._urls[k] for k in _URL_KEYS[self._backend])
             return self.async_create_entry(
                 title=title,
@@ -207,17 +269,25 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
                     }
                 ],
             )
+        listed = self._models[primary]
         schema: dict[Any, Any] = {
             vol.Required(
-                CONF_MODEL, default=self._models[primary][0]
-            ): _models_selector(self._models[primary])
+                CONF_MODEL, **({"default": listed[0]} if listed else {})
+            ): _models_selector(listed)
         }
         if self._backend == BACKEND_AUTO:
             fallback = self._models[CONF_OLLAMA_URL]
             schema[vol.Required(CONF_FALLBACK_MODEL, default=fallback[0])] = (
                 _models_selector(fallback)
             )
-        return self.async_show_form(step_id="model", data_schema=vol.Schema(schema))
+        return self.async_show_form(
+            step_id="model",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(schema), user_input or {}
+            ),
+            errors=errors,
+            description_placeholders={"url": self._urls[primary]},
+        )
 
     @staticmethod
     @callback

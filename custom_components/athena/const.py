@@ -20,6 +20,7 @@ DEFAULT_LANES: Final = 1
 MAX_LANES: Final = 16
 
 VALIDATE_TIMEOUT: Final = 5.0  # seconds to list models in the config flow and at setup
+PROBE_TIMEOUT: Final = 30.0  # seconds for a typed model name to answer one token
 
 # Subentry (one per conversation agent).
 SUBENTRY_CONVERSATION: Final = "conversation"

@@ -38,6 +38,19 @@ def api_base(url: str) -> str:
     return url if url.endswith("/v1") else f"{url}/v1"
 
 
+def is_unlisted(err: BackendError) -> bool:
+    """Tell whether a failed `/v1/models` still proves the server is up.
+
+    mlx_lm.server 0.32.2 without a Hugging Face cache folder answers 200 with an
+    empty body (its handler raises `CacheNotFound` after the headers); other servers
+    may answer 5xx. A 4xx (e.g. 404 from a server that is not OpenAI-compatible) or
+    a connection error is not such a proof.
+    """
+    if isinstance(err, BackendHTTPError):
+        return err.status >= 500
+    return isinstance(err, BackendMalformed)
+
+
 def parse_sse_line(line: str) -> dict[str, Any] | None:
     """Parse one SSE line; None for blank lines, comments, non-data fields, [DONE].
 
