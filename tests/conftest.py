@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+import json
 from typing import Any
 from unittest.mock import patch
 
@@ -27,8 +29,9 @@ from custom_components.athena.const import (
     DOMAIN,
     SUBENTRY_CONVERSATION,
 )
+from custom_components.athena.sources import Sources, SourceURLs
 
-from .fakes import FakeOllama, FakeOpenAI
+from .fakes import WEB_APIS, FakeOllama, FakeOpenAI, FakeWeb
 
 
 @pytest.fixture(autouse=True)
@@ -60,8 +63,9 @@ def make_entry(
     ollama: FakeOllama | None = None,
     openai: FakeOpenAI | None = None,
     agent: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
-    """A config entry for `backend` with one agent subentry."""
+    """A config entry for `backend` with one agent subentry and entry `options`."""
     data: dict[str, Any] = {CONF_BACKEND: backend}
     agent_data: dict[str, Any] = {}
     if ollama:
@@ -77,7 +81,7 @@ def make_entry(
         domain=DOMAIN,
         title="Athena test",
         data=data,
-        options={},
+        options=options or {},
         subentries_data=[
             ConfigSubentryData(
                 data=agent_data,
@@ -166,3 +170,79 @@ async def ask(
 def speech(result: conversation.ConversationResult) -> str:
     """The plain speech of a result."""
     return result.response.speech["plain"]["speech"]
+
+
+ESPN = "/espn/apis/site/v2/sports"
+WEB_FIXTURES = {
+    "/open_meteo/v1/forecast": (
+        "open-meteo/forecast-current-hourly-daily-all-variables-enschede.json"
+    ),
+    "/geocoding/v1/search": "open-meteo/geocoding-search-enschede.json",
+    f"{ESPN}/football/nfl/scoreboard": "espn/nfl-scoreboard-mixed-in-pre-post.json",
+    f"{ESPN}/soccer/usa.1/scoreboard": (
+        "espn/mls-soccer-scoreboard-mixed-in-pre-post.json"
+    ),
+    f"{ESPN}/soccer/usa.1/teams/183": "espn/mls-team-183-columbus-crew-team.json",
+    f"{ESPN}/soccer/usa.1/teams/183/schedule": (
+        "espn/mls-team-183-columbus-crew-schedule.json"
+    ),
+    f"{ESPN}/football/college-football/teams": "espn/ncaaf-teams-list.json",
+    "/faa/api/airport-status-information": (
+        "faa/nasstatus-2026-08-15-gdp-sfo-departure-delay-closures.xml"
+    ),
+    "/aviationweather/api/data/metar": (
+        "aviationweather/metar-ksfo-mvfr-2026-07-05.json"
+    ),
+}
+
+
+@pytest.fixture
+async def fake_web(socket_enabled: None) -> AsyncIterator[FakeWeb]:
+    """The public APIs on loopback, replaying the captures in tests/fixtures/."""
+    server = FakeWeb()
+    for path, fixture in WEB_FIXTURES.items():
+        server.serve(path, fixture)
+    await server.async_start()
+    yield server
+    await server.stop()
+
+
+def use_web(entry: MockConfigEntry, web: FakeWeb) -> None:
+    """Point a loaded entry's sources at `web` (0.5 s timeout instead of 5 s)."""
+    urls = SourceURLs(**{name: f"{web.url}/{name}" for name in WEB_APIS})
+    entry.runtime_data = replace(
+        entry.runtime_data, sources=Sources(urls=urls, timeout=0.5)
+    )
+
+
+async def weather_entity(
+    hass: HomeAssistant, forecast: list[dict[str, Any]], kind: str = "daily"
+) -> str:
+    """A template weather entity (HA's `template` integration) whose `kind`
+    forecast is `forecast` (rows in HA's forecast shape, e.g. a captured
+    `weather.get_forecasts` response); returns its entity id.
+    """
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "weather": [
+                        {
+                            "name": "Home",
+                            "condition": "rainy",
+                            "temperature": "7.6",
+                            "humidity": "80",
+                            f"forecast_{kind}": "{{ " + json.dumps(forecast) + " }}",
+                            "temperature_unit": "°C",
+                            "wind_speed_unit": "km/h",
+                            "precipitation_unit": "mm",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    return "weather.home"

@@ -9,6 +9,9 @@ tests/fixtures/openai-compat/ (captures of mlx_lm.server 0.32.2 and llama-cpp-py
 
 Both simulate one KV slot per model: the tokens evaluated for a request are those of
 its rendered prompt beyond the longest common prefix with that model's previous prompt.
+
+`FakeWeb` replays the captured responses of the public APIs (Open-Meteo, ESPN, FAA,
+aviationweather.gov) from tests/fixtures/.
 """
 
 from __future__ import annotations
@@ -373,3 +376,67 @@ async def _sse(response: web.StreamResponse, chunk: dict[str, Any]) -> None:
 
 def _fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
+
+
+# Paths of the public APIs under FakeWeb, as SourceURLs' fields name them.
+WEB_APIS = ("open_meteo", "geocoding", "espn", "faa", "aviationweather")
+
+
+@dataclass
+class FakeWeb:
+    """A loopback stand-in for the public APIs behind the weather, sports and airport
+    answers; each API lives under `/<name>` (see `WEB_APIS`) and replays captures.
+
+    `routes` maps a path (without the API prefix's base URL) to `(status, body,
+    content type)`; unknown paths are 404. `hang` holds path prefixes that never
+    answer (until `stop()`); `requests` records `(path, query)` of every request.
+    """
+
+    routes: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    hang: set[str] = field(default_factory=set)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def serve(
+        self, path: str, fixture: str | None = None, status: int = 200, body: str = ""
+    ) -> None:
+        """Answer `path` with the file tests/fixtures/`fixture` (or `body`)."""
+        if fixture is not None:
+            body = (FIXTURES / fixture).read_text()
+        kind = (
+            "application/xml" if body.lstrip().startswith("<") else "application/json"
+        )
+        self.routes[path] = (status, body, kind)
+
+    def hits(self, prefix: str) -> list[tuple[str, dict[str, str]]]:
+        """The requests whose path starts with `prefix`."""
+        return [r for r in self.requests if r[0].startswith(prefix)]
+
+    async def async_start(self) -> str:
+        """Serve on 127.0.0.1 and an ephemeral port; returns the base URL."""
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        self._released.set()
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.requests.append((request.path, dict(request.query)))
+        if any(request.path.startswith(prefix) for prefix in self.hang):
+            await self._released.wait()
+        if request.path not in self.routes:
+            return web.Response(status=404, text="Not Found")
+        status, body, kind = self.routes[request.path]
+        return web.Response(status=status, text=body, content_type=kind)

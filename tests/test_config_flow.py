@@ -18,11 +18,14 @@ from custom_components.athena.const import (
     BACKEND_OPENAI,
     CONF_BACKEND,
     CONF_FALLBACK_MODEL,
+    CONF_FAVOURITE_TEAMS,
+    CONF_HOME_AIRPORT,
     CONF_LANES,
     CONF_MODEL,
     CONF_OLLAMA_URL,
     CONF_OPENAI_URL,
     CONF_TEMPERATURE,
+    CONF_WEATHER_ENTITY,
     DOMAIN,
     SUBENTRY_CONVERSATION,
 )
@@ -211,6 +214,34 @@ async def test_options_flow_sets_lanes_and_reloads(
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is not before
     assert entry.runtime_data.backends[0].lanes._value == 3
+
+
+async def test_options_flow_household_options(
+    hass: HomeAssistant, fake_ollama: FakeOllama
+) -> None:
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    answers = {
+        CONF_LANES: 1,
+        CONF_WEATHER_ENTITY: "weather.home",
+        CONF_FAVOURITE_TEAMS: [" NFL Giants ", "", "ravens"],
+        CONF_HOME_AIRPORT: "xqz",
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], answers
+    )
+    assert result["errors"] == {CONF_HOME_AIRPORT: "unknown_airport"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**answers, CONF_HOME_AIRPORT: " bwi"}
+    )
+    await hass.async_block_till_done()
+    assert entry.options == {
+        CONF_LANES: 1,
+        CONF_WEATHER_ENTITY: "weather.home",
+        CONF_FAVOURITE_TEAMS: ["nfl giants", "ravens"],
+        CONF_HOME_AIRPORT: "BWI",
+    }
 
 
 async def test_add_and_reconfigure_agent(

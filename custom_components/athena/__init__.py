@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import logging
 
 from homeassistant.config_entries import ConfigEntry
@@ -30,6 +30,7 @@ from .const import (
 )
 from .ollama_backend import OllamaBackend
 from .openai_backend import OpenAIBackend, is_unlisted
+from .sources import Sources
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,9 +40,14 @@ PLATFORMS = (Platform.BINARY_SENSOR, Platform.CONVERSATION, Platform.SENSOR)
 
 @dataclass(frozen=True, slots=True)
 class AthenaRuntime:
-    """What a loaded config entry holds: its backends, the preferred one first."""
+    """What a loaded config entry holds.
+
+    Its backends (the preferred one first) and the weather, sports and airport
+    sources with their cache.
+    """
 
     backends: tuple[Backend, ...]
+    sources: Sources = field(default_factory=Sources)
 
 
 type AthenaConfigEntry = ConfigEntry[AthenaRuntime]

@@ -80,11 +80,16 @@ COMMON_THREE_LETTER: Final[frozenset[str]] = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class AirportIndex:
-    """Lower-case name / city / alias → IATA code, and the set of known codes."""
+    """Lower-case name / city / alias → IATA code, and the known codes.
+
+    `icao` and `titles` map an IATA code to its ICAO code (for METAR) and name.
+    """
 
     names: dict[str, str]
     codes: frozenset[str]
     pattern: re.Pattern[str]
+    icao: dict[str, str]
+    titles: dict[str, str]
 
     def find(self, text: str) -> str | None:
         """Return the IATA code of the first airport named in lower-case `text`."""
@@ -130,4 +135,6 @@ def load() -> AirportIndex:
         names=names,
         codes=frozenset(airports),
         pattern=re.compile(rf"\b({alternatives})\b"),
+        icao={code: a["icao"] for code, a in airports.items() if a["icao"]},
+        titles={code: a["name"] for code, a in airports.items()},
     )

@@ -29,6 +29,8 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -40,6 +42,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from . import airports
 from .backend import (
     Backend,
     BackendError,
@@ -55,7 +58,9 @@ from .const import (
     CONF_CLASSIFY_MODEL,
     CONF_CONTROL_TOOLS,
     CONF_FALLBACK_MODEL,
+    CONF_FAVOURITE_TEAMS,
     CONF_FIRST_TOKEN_TIMEOUT,
+    CONF_HOME_AIRPORT,
     CONF_KEEP_ALIVE,
     CONF_LANES,
     CONF_LLM_GREETINGS,
@@ -68,6 +73,7 @@ from .const import (
     CONF_PROMPT,
     CONF_TEMPERATURE,
     CONF_TOTAL_TIMEOUT,
+    CONF_WEATHER_ENTITY,
     DEFAULT_AGENT_NAME,
     DEFAULT_LANES,
     DOMAIN,
@@ -305,32 +311,45 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class AthenaOptionsFlow(OptionsFlow):
-    """Concurrent requests per backend."""
+    """Server and household options: lanes, weather entity, teams, home airport."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and save the lanes."""
+        """Show and save the options; an unknown home airport code is refused."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_LANES: int(user_input[CONF_LANES])}
-            )
+            data = dict(user_input)
+            data[CONF_LANES] = int(data[CONF_LANES])
+            airport = str(data.get(CONF_HOME_AIRPORT, "")).strip().upper()
+            if airport:
+                if airport not in airports.load().codes:
+                    errors[CONF_HOME_AIRPORT] = "unknown_airport"
+                data[CONF_HOME_AIRPORT] = airport
+            teams = [t.strip().lower() for t in data.get(CONF_FAVOURITE_TEAMS, [])]
+            data[CONF_FAVOURITE_TEAMS] = [t for t in teams if t]
+            data = {k: v for k, v in data.items() if v not in ("", [], None)}
+            if not errors:
+                return self.async_create_entry(data=data)
+        options = {CONF_LANES: DEFAULT_LANES, **self.config_entry.options}
         return self.async_show_form(
             step_id="init",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_LANES,
-                        default=self.config_entry.options.get(
-                            CONF_LANES, DEFAULT_LANES
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_LANES): _number(1, MAX_LANES),
+                        vol.Optional(CONF_WEATHER_ENTITY): EntitySelector(
+                            EntitySelectorConfig(domain="weather")
                         ),
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=1, max=MAX_LANES, step=1, mode=NumberSelectorMode.BOX
-                        )
-                    )
-                }
+                        vol.Optional(CONF_FAVOURITE_TEAMS): TextSelector(
+                            TextSelectorConfig(multiple=True)
+                        ),
+                        vol.Optional(CONF_HOME_AIRPORT): TextSelector(),
+                    }
+                ),
+                user_input or options,
             ),
+            errors=errors,
         )
 
 

@@ -19,6 +19,11 @@ CONF_LANES: Final = "lanes"
 DEFAULT_LANES: Final = 1
 MAX_LANES: Final = 16
 
+# Entry options about the household, for the weather, sports and airport answers.
+CONF_WEATHER_ENTITY: Final = "weather_entity"  # default: the first weather entity
+CONF_FAVOURITE_TEAMS: Final = "favourite_teams"  # "ravens", "nfl giants", ...
+CONF_HOME_AIRPORT: Final = "home_airport"  # IATA code
+
 VALIDATE_TIMEOUT: Final = 5.0  # seconds to list models in the config flow and at setup
 PROBE_TIMEOUT: Final = 30.0  # seconds for a typed model name to answer one token
 

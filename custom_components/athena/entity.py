@@ -1,8 +1,10 @@
 """The Athena agent: the turn loop over HA's ChatLog.
 
 A turn goes, in order, to HA's sentence triggers, a local answer (greeting, time,
-date), HA's intents (device control and state, exposed entities only), and only then
-to the backend with the adaptive prompt of `prompt.py`.
+date), a source (weather, sports, airport: its facts worded by the backend, checked,
+or its template sentence), the parts of a compound request, HA's intents (device
+control and state, exposed entities only), and only then to the backend with the
+adaptive prompt of `prompt.py`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.util import dt as dt_util
 
 from . import AthenaConfigEntry
+from .airport_status import async_airport_facts
 from .backend import (
     Backend,
     BackendError,
@@ -40,7 +43,9 @@ from .const import (
     BACKEND_OLLAMA,
     CONF_CONTROL_TOOLS,
     CONF_FALLBACK_MODEL,
+    CONF_FAVOURITE_TEAMS,
     CONF_FIRST_TOKEN_TIMEOUT,
+    CONF_HOME_AIRPORT,
     CONF_KEEP_ALIVE,
     CONF_LLM_GREETINGS,
     CONF_MAX_HISTORY,
@@ -50,6 +55,7 @@ from .const import (
     CONF_PROMPT,
     CONF_TEMPERATURE,
     CONF_TOTAL_TIMEOUT,
+    CONF_WEATHER_ENTITY,
     DEFAULT_CONTROL_TOOLS,
     DEFAULT_FIRST_TOKEN_TIMEOUT,
     DEFAULT_KEEP_ALIVE,
@@ -64,12 +70,17 @@ from .const import (
     MAX_INPUT_CHARS,
     MAX_TOOL_ITERATIONS,
 )
+from .grounding import ungrounded
 from .prompt import TurnNote, build_messages, clean_text
 from .replies import async_sentence, clock_placeholders
 from .router import Category, Route, route
+from .sources import Facts, SourceError
+from .sports import async_sports_facts
+from .weather import async_weather_facts
 
 _LOGGER = logging.getLogger(__name__)
 
+_FACT_CATEGORIES = (Category.WEATHER, Category.SPORTS, Category.AIRPORT)
 _TEMPORAL = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|now|this (?:year|month|week)|next|last|"
     r"date|day|time|year|month|week|weekend|christmas|birthday|holiday|ago|until|"
@@ -247,6 +258,20 @@ class AthenaEntity(Entity):
         ):
             return await self._async_local_answer(user_input, chat_log, decision)
 
+        if decision.category in _FACT_CATEGORIES:
+            try:
+                facts = await self._async_facts(decision)
+            except SourceError as err:
+                return await self._async_say(
+                    user_input,
+                    chat_log,
+                    await self._async_source_error(user_input, err),
+                    TurnNote(error=True, answered_by="source"),
+                )
+            return await self._async_llm_turn(user_input, chat_log, decision, facts)
+        if decision.category is Category.MULTI:
+            return await self._async_multi_turn(user_input, chat_log, decision)
+
         if decision.category is not Category.GREETING and (
             response := await conversation.async_handle_intents(
                 self.hass, user_input, chat_log
@@ -267,6 +292,97 @@ class AthenaEntity(Entity):
         ):
             return await self._async_default_agent(user_input, chat_log)
         return await self._async_llm_turn(user_input, chat_log, decision)
+
+    async def _async_facts(self, decision: Route) -> Facts:
+        """Ask the source of a weather, sports or airport question for its facts.
+
+        Raises `SourceError` (the source failed, or no airport was named and no
+        home airport is set).
+        """
+        sources = self.entry.runtime_data.sources
+        options = self.entry.options
+        if decision.category is Category.WEATHER:
+            return await async_weather_facts(
+                self.hass, sources, decision.slots, options.get(CONF_WEATHER_ENTITY)
+            )
+        if decision.category is Category.SPORTS:
+            return await async_sports_facts(
+                self.hass,
+                sources,
+                decision.slots,
+                list(options.get(CONF_FAVOURITE_TEAMS, [])),
+            )
+        code = decision.slots.get("airport") or options.get(CONF_HOME_AIRPORT)
+        if not code:
+            raise SourceError("airport_unknown", "no airport named, none set")
+        return await async_airport_facts(self.hass, sources, str(code))
+
+    async def _async_source_error(
+        self, user_input: conversation.ConversationInput, err: SourceError
+    ) -> str:
+        """Return the spoken sentence for a failed source (logged with its detail)."""
+        _LOGGER.info("Source failed: %s", err)
+        return await async_sentence(
+            self.hass, user_input.language, "exceptions", err.key, **err.placeholders
+        )
+
+    async def _async_multi_turn(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+        decision: Route,
+    ) -> conversation.ConversationResult:
+        """Answer each part of a compound request in order; join the answers.
+
+        Device parts go to HA's intents (then its default agent), fact parts are
+        answered with their template sentence, so one failing source costs only
+        its own part.
+        """
+        answers: list[str] = []
+        facts: list[str] = []
+        for part in decision.parts:
+            part_input = replace(user_input, text=part.text)
+            if part.category in _FACT_CATEGORIES:
+                try:
+                    found = await self._async_facts(part)
+                except SourceError as err:
+                    answers.append(await self._async_source_error(user_input, err))
+                    continue
+                facts.append(found.text)
+                answers.append(found.template)
+            elif part.category is Category.TIME:
+                answers.append(
+                    await async_sentence(
+                        self.hass,
+                        user_input.language,
+                        "replies",
+                        part.kind,
+                        **clock_placeholders(dt_util.now(), user_input.language),
+                    )
+                )
+            else:
+                response = await conversation.async_handle_intents(
+                    self.hass, part_input, chat_log
+                )
+                if response is None:
+                    result = await conversation.async_converse(
+                        self.hass,
+                        part.text,
+                        None,
+                        user_input.context,
+                        user_input.language,
+                        agent_id=conversation.HOME_ASSISTANT_AGENT,
+                        device_id=user_input.device_id,
+                        satellite_id=user_input.satellite_id,
+                    )
+                    response = result.response
+                answers.append(response.speech.get("plain", {}).get("speech", ""))
+        return await self._async_say(
+            user_input,
+            chat_log,
+            " ".join(a.strip() for a in answers if a.strip()),
+            TurnNote(context="\n".join(facts), answered_by="multi"),
+        )
 
     async def _async_default_agent(
         self,
@@ -326,8 +442,15 @@ class AthenaEntity(Entity):
         user_input: conversation.ConversationInput,
         chat_log: conversation.ChatLog,
         decision: Route,
+        facts: Facts | None = None,
     ) -> conversation.ConversationResult:
-        """Send the turn to the backend and stream the reply into the ChatLog."""
+        """Send the turn to the backend and stream the reply into the ChatLog.
+
+        With `facts` (a weather, sports or airport answer) they are the context
+        block, and the reply is held back until the grounding check passes: one
+        with a number or time not in the facts, or no reply at all (backend down),
+        becomes the facts' template sentence.
+        """
         use_tools = bool(self.settings[CONF_CONTROL_TOOLS]) and decision.category in (
             Category.CONTROL,
             Category.STATE,
@@ -351,7 +474,11 @@ class AthenaEntity(Entity):
             if chat_log.llm_api
             else None
         )
-        note = TurnNote(context=self._turn_context(user_input.text, tools is not None))
+        note = TurnNote(
+            context=facts.text
+            if facts
+            else self._turn_context(user_input.text, tools is not None)
+        )
         backends = self.entry.runtime_data.backends
         try:
             for _ in range(MAX_TOOL_ITERATIONS):
@@ -365,14 +492,34 @@ class AthenaEntity(Entity):
                 candidates = [
                     (b, self.request_for(b, messages, tools)) for b in backends
                 ]
+                stream = _deltas(candidates, self.timeouts, note)
+                if facts is not None:
+                    chunks = [chunk async for chunk in stream]
+                    reply = "".join(c.get("content") or "" for c in chunks)
+                    if missing := ungrounded(reply, facts.text):
+                        _LOGGER.info("Reply not grounded %s: %r", missing, reply)
+                        return await self._async_say(
+                            user_input,
+                            chat_log,
+                            facts.template,
+                            replace(note, answered_by="template"),
+                        )
+                    stream = _replay(chunks)
                 async for _ in chat_log.async_add_delta_content_stream(
-                    user_input.agent_id or self.entity_id,
-                    _deltas(candidates, self.timeouts, note),
+                    user_input.agent_id or self.entity_id, stream
                 ):
                     pass
                 if not chat_log.unresponded_tool_results:
                     break
         except BackendError as err:
+            if facts is not None:
+                _LOGGER.info("Backend failed, template answer: %s", err)
+                return await self._async_say(
+                    user_input,
+                    chat_log,
+                    facts.template,
+                    replace(note, answered_by="template"),
+                )
             speech = await async_sentence(
                 self.hass, user_input.language, "exceptions", err.key
             )
@@ -391,6 +538,14 @@ def _result(
         conversation_id=chat_log.conversation_id,
         continue_conversation=chat_log.continue_conversation,
     )
+
+
+async def _replay(
+    chunks: list[conversation.AssistantContentDeltaDict],
+) -> AsyncIterator[conversation.AssistantContentDeltaDict]:
+    """Yield already received deltas (a reply held back for the grounding check)."""
+    for chunk in chunks:
+        yield chunk
 
 
 async def _deltas(

@@ -7,7 +7,7 @@
   state     a question about a device (HA's intents)
   weather   slots `when`, `location`
   sports    slots `team`, `league`
-  airport   slot `airport` (IATA code)
+  airport   slot `airport` (IATA code; none: the home airport of the options)
   general   everything else: the LLM
   multi     several requests joined by "and" / "then": `parts`, in order
 """
@@ -135,6 +135,11 @@ _AIRPORT_CONTEXT = re.compile(
     r"\b(?:airports?|flights?|flying|delays?|delayed|ground stops?|ground delay|"
     r"departures?|arrivals?|runways?|tarmac|faa|metar|taf|terminal)\b"
 )
+_HOME_AIRPORT = re.compile(
+    r"\b(?:the|my|our|home|local) airport\b|"
+    r"\b(?:flights?|departures?|arrivals?) (?:are |is )?(?:delayed|on time|late)\b|"
+    r"\bflight delays\b"
+)
 _LEAGUE_ONLY = re.compile(
     r"\b(?:scores?|standings|results?|schedule|table|games?|highlights)\b"
 )
@@ -250,8 +255,11 @@ def _single(words: str) -> Route:
         return Route(Category.TIME, "time")
     if _DATE.match(words):
         return Route(Category.TIME, "date")
-    if _AIRPORT_CONTEXT.search(words) and (code := airports.load().find(words)):
-        return Route(Category.AIRPORT, slots={"airport": code})
+    if _AIRPORT_CONTEXT.search(words):
+        if code := airports.load().find(words):
+            return Route(Category.AIRPORT, slots={"airport": code})
+        if _HOME_AIRPORT.search(words):
+            return Route(Category.AIRPORT)  # the home airport of the options
     if _CONTROL.match(words):
         return Route(Category.CONTROL)
     if _STATE.match(words):
