@@ -1,0 +1,133 @@
+"""The whole agent with every part real but the far ends: HA's demo devices, a
+template weather entity, the public APIs replayed by `FakeWeb`, the fake Ollama.
+
+Compound requests are answered part by part; the router's dev set goes through
+`conversation.async_converse` and each utterance must take its category's path.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+import json
+from pathlib import Path
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+import yaml
+
+from homeassistant.core import HomeAssistant
+
+from custom_components.athena.const import BACKEND_OLLAMA
+
+from .conftest import (
+    ESPN,
+    agent_id,
+    ask,
+    make_entry,
+    setup_entry,
+    speech,
+    use_web,
+    weather_entity,
+)
+from .fakes import FIXTURES, FakeOllama, FakeWeb
+
+# `demo` loads HA's sun integration, whose entity polls on a timer.
+pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
+
+DEV_SET = Path(__file__).parents[2] / "shared" / "eval" / "dev_utterances.yaml"
+NOW = "2026-10-03T15:00:00+00:00"  # Saturday 08:00 in HA's test zone
+
+
+def _forecast_from(start: date) -> list[dict[str, Any]]:
+    """The captured open_meteo daily forecast, re-dated to start on `start`."""
+    body = json.loads(
+        (
+            FIXTURES / "ha-weather/get_forecasts-response-open_meteo-daily.json"
+        ).read_text()
+    )
+    rows = body["weather.home"]["forecast"]
+    return [
+        {**row, "datetime": f"{start + timedelta(days=i)}T00:00:00+00:00"}
+        for i, row in enumerate(rows)
+    ]
+
+
+@pytest.fixture
+async def athena(
+    hass: HomeAssistant,
+    demo: None,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    freezer: FrozenDateTimeFactory,
+) -> str:
+    """Athena with the demo devices and a weather entity; returns the agent id."""
+    freezer.move_to(NOW)
+    await weather_entity(hass, _forecast_from(date(2026, 10, 3)))
+    fake_web.serve(
+        f"{ESPN}/baseball/mlb/scoreboard", "espn/mlb-scoreboard-mixed-in-pre-post.json"
+    )
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)
+    return agent_id(hass)
+
+
+async def test_compound_request_answers_each_part_in_order(
+    hass: HomeAssistant, athena: str, fake_ollama: FakeOllama
+) -> None:
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    result = await ask(
+        hass, "turn off the kitchen lights and tell me tomorrow's weather", athena
+    )
+    assert hass.states.get("light.kitchen_lights").state == "off"
+    reply = speech(result)
+    assert reply.startswith("Turned off the light")
+    assert "In Home: Tomorrow (Sunday, October 4): rain" in reply
+    assert fake_ollama.chat_requests() == []  # parts are answered without the model
+
+
+async def test_compound_request_with_a_failing_source(
+    hass: HomeAssistant, athena: str, fake_web: FakeWeb
+) -> None:
+    fake_web.serve(f"{ESPN}/football/nfl/scoreboard", status=502, body="bad gateway")
+    result = await ask(hass, "what's the weather and did the ravens win", athena)
+    reply = speech(result)
+    assert reply.startswith("In Home: Today (Saturday, October 3): rain")
+    assert reply.endswith("Sorry, I couldn't reach the sports scores service.")
+
+
+def _dev_set() -> list[dict[str, Any]]:
+    return yaml.safe_load(DEV_SET.read_text())
+
+
+@pytest.mark.parametrize(
+    "case", _dev_set(), ids=lambda case: case["text"].replace(" ", "_")
+)
+async def test_dev_set_through_the_agent(
+    hass: HomeAssistant,
+    athena: str,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    case: dict[str, Any],
+) -> None:
+    result = await ask(hass, case["text"], athena)
+    assert speech(result).strip()
+    asked = fake_ollama.chat_requests()
+    category = case["category"]
+    if category in ("greeting", "time", "control", "state", "multi"):
+        assert asked == []  # local answers, HA's intents, templates per part
+    if category in ("greeting", "time", "control", "state"):
+        assert fake_web.requests == []
+    if category == "general":
+        (request,) = asked
+        assert request.body["messages"][-1]["content"].startswith(case["text"])
+    if category == "weather":
+        (request,) = asked
+        assert "[Weather for " in request.body["messages"][-1]["content"]
+    if category == "sports":
+        assert fake_web.hits("/espn")
+    if category == "airport":
+        assert fake_web.hits("/faa")
+    if category == "multi":
+        assert result.response.response_type.value == "action_done"
