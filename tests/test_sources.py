@@ -16,8 +16,10 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 
+from custom_components.athena.classifier import INSTRUCTION
 from custom_components.athena.const import (
     BACKEND_OLLAMA,
+    CONF_CLASSIFY_MODEL,
     CONF_FAVOURITE_TEAMS,
     CONF_HOME_AIRPORT,
 )
@@ -399,3 +401,51 @@ async def test_no_airport_and_no_home_airport_asks_which(
     agent = await _athena(hass, fake_ollama, fake_web)
     result = await ask(hass, "any delays at the airport", agent)
     assert speech(result).startswith("Which airport?")
+
+
+# Optional LLM classification
+
+
+async def test_classification_model_places_what_rules_cannot(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    freezer.move_to("2021-11-24T18:00:00+00:00")  # today = the first row
+    await weather_entity(hass, _rows("get_forecasts-response-open_meteo-daily.json"))
+    entry = make_entry(
+        BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_CLASSIFY_MODEL: "qwen3:0.6b"}
+    )
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)
+    agent = agent_id(hass)
+
+    def reply(body: dict[str, Any]) -> str:
+        if body["messages"][0]["content"] == INSTRUCTION:
+            return "Weather."
+        return "Rain, with a high of 8."
+
+    fake_ollama.reply = reply
+    for _ in range(2):
+        result = await ask(hass, "is it nice out", agent)
+        assert speech(result) == "Rain, with a high of 8."
+    classified = [
+        r for r in fake_ollama.chat_requests() if r.body["model"] == "qwen3:0.6b"
+    ]
+    assert len(classified) == 1  # the second time came from the cache
+    assert classified[0].body["options"]["num_predict"] == 3
+
+
+async def test_classification_failure_keeps_general(
+    hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
+) -> None:
+    entry = make_entry(
+        BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_CLASSIFY_MODEL: "qwen3:0.6b"}
+    )
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)
+    fake_ollama.reply = lambda body: "I'm not sure what that is."
+    result = await ask(hass, "is it nice out", agent_id(hass))
+    assert speech(result) == "I'm not sure what that is."
+    assert fake_web.requests == []

@@ -39,8 +39,10 @@ from .backend import (
     Timeouts,
     async_chat_with_fallback,
 )
+from .classifier import Classifier
 from .const import (
     BACKEND_OLLAMA,
+    CONF_CLASSIFY_MODEL,
     CONF_CONTROL_TOOLS,
     CONF_FALLBACK_MODEL,
     CONF_FAVOURITE_TEAMS,
@@ -136,6 +138,15 @@ class AthenaEntity(Entity):
             manufacturer="Athena",
             model=self.settings[CONF_MODEL],
             entry_type=dr.DeviceEntryType.SERVICE,
+        )
+        self.classifier = (
+            Classifier(
+                entry.runtime_data.backends[0],
+                str(model),
+                int(self.settings[CONF_KEEP_ALIVE]),
+            )
+            if (model := self.settings.get(CONF_CLASSIFY_MODEL))
+            else None
         )
 
     @property
@@ -252,6 +263,8 @@ class AthenaEntity(Entity):
             )
 
         decision = route(text)
+        if decision.category is Category.GENERAL and self.classifier is not None:
+            decision = await self.classifier.async_route(decision)
         if decision.category is Category.TIME or (
             decision.category is Category.GREETING
             and not self.settings[CONF_LLM_GREETINGS]

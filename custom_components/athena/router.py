@@ -291,3 +291,30 @@ def route(text: str) -> Route:
         if all(p.category not in (Category.GENERAL, Category.GREETING) for p in parts):
             return Route(Category.MULTI, parts=parts, text=words)
     return Route(whole.category, whole.kind, whole.slots, text=words)
+
+
+def reroute(text: str, category: Category) -> Route | None:
+    """Route normalized `text` to `category` (a model's choice) with rule slots.
+
+    weather: `when` (and `location`); sports: a team or league named anywhere,
+    even without a sports word; airport: an airport named, else the home airport.
+    None when sports names no team or league.
+    """
+    if category is Category.WEATHER:
+        slots = {"when": _when(text)}
+        if (place := _location(text)) is not None:
+            slots["location"] = place
+        return Route(Category.WEATHER, slots=slots, text=text)
+    if category is Category.SPORTS:
+        slots = {}
+        if match := _TEAM_PATTERN.search(text):
+            slots["team"] = match.group(1)
+        if match := _LEAGUE_PATTERN.search(text):
+            slots["league"] = LEAGUE_WORDS[match.group(1)]
+        return Route(Category.SPORTS, slots=slots, text=text) if slots else None
+    if category is Category.AIRPORT:
+        code = airports.load().find(text)
+        return Route(
+            Category.AIRPORT, slots={"airport": code} if code else {}, text=text
+        )
+    return None
