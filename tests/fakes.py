@@ -59,6 +59,15 @@ def common_prefix(a: list[str], b: list[str]) -> int:
     return n
 
 
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve `app` on 127.0.0.1 and an ephemeral port; the runner and base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
 @dataclass
 class Recorded:
     """One chat request as received."""
@@ -114,12 +123,7 @@ class FakeServer:
 
     async def start(self, app: web.Application) -> str:
         """Serve `app` on 127.0.0.1 and an ephemeral port; return the base URL."""
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:
@@ -418,11 +422,7 @@ class FakeWeb:
         """Serve on 127.0.0.1 and an ephemeral port; returns the base URL."""
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        self._runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:

@@ -144,7 +144,7 @@ _LEAGUE_ONLY = re.compile(
     r"\b(?:scores?|standings|results?|schedule|table|games?|highlights)\b"
 )
 _SPLIT = re.compile(r"\s*,?\s*\b(?:and then|and also|and|then|also|plus)\b\s*")
-_WEEKDAYS = (
+WEEKDAYS = (
     "monday",
     "tuesday",
     "wednesday",
@@ -155,12 +155,12 @@ _WEEKDAYS = (
 )
 _WHEN_WORDS = re.compile(
     r"\b(tonight|tomorrow|today|weekend|this morning|this afternoon|this evening|"
-    + "|".join(_WEEKDAYS)
+    + "|".join(WEEKDAYS)
     + r")\b"
 )
 _STOP_WORDS = frozenset(
     (
-        *_WEEKDAYS,
+        *WEEKDAYS,
         *("today", "tonight", "tomorrow", "weekend", "this", "next", "morning"),
         *("afternoon", "evening", "night", "week", "right", "now", "later"),
         *("the", "a", "my", "our", "please"),

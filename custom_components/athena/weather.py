@@ -21,20 +21,12 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 
+from .router import WEEKDAYS
 from .sources import Facts, SourceError, Sources
 
 ERROR = "weather_unavailable"
 GEOCODE_TTL = 7 * 24 * 3600.0
 FORECAST_TTL = 15 * 60.0
-_WEEKDAYS = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
 
 # WMO weather interpretation codes (WMO 4677, as used by Open-Meteo's `weather_code`)
 # to Home Assistant's conditions, as in HA core's open_meteo integration.
@@ -102,8 +94,8 @@ def periods(when: str, now: datetime) -> list[Period]:
         return [Period("Tonight", max(evening, now), evening + timedelta(hours=12))]
     if when == "tomorrow":
         return [day(1, "Tomorrow")]
-    if when in _WEEKDAYS:
-        offset = (_WEEKDAYS.index(when) - now.weekday()) % 7
+    if when in WEEKDAYS:
+        offset = (WEEKDAYS.index(when) - now.weekday()) % 7
         return [day(offset, "Today" if offset == 0 else when.capitalize())]
     if when == "weekend":
         if now.weekday() == 6:
