@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 import logging
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
@@ -30,7 +31,11 @@ from .const import (
 )
 from .ollama_backend import OllamaBackend
 from .openai_backend import OpenAIBackend, is_unlisted
+from .services import async_setup_services
 from .sources import Sources
+
+if TYPE_CHECKING:
+    from .entity import AthenaEntity
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,13 +53,15 @@ class AthenaRuntime:
 
     backends: tuple[Backend, ...]
     sources: Sources = field(default_factory=Sources)
+    agents: dict[str, AthenaEntity] = field(default_factory=dict)  # by entity id
 
 
 type AthenaConfigEntry = ConfigEntry[AthenaRuntime]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (config entries only)."""
+    """Set up the integration (config entries only) and its services."""
+    async_setup_services(hass)
     return True
 
 

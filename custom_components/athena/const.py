@@ -58,6 +58,8 @@ DEFAULT_CONTROL_TOOLS: Final = False
 CONF_LLM_GREETINGS: Final = "llm_greetings"  # greetings answered by the LLM
 DEFAULT_LLM_GREETINGS: Final = False
 
+EVENT_ANNOUNCE: Final = "athena_announce"  # {"message", "satellite"} for satellites
+
 DEFAULT_AGENT_NAME: Final = "Athena"
 MAX_TOOL_ITERATIONS: Final = 5
 MAX_INPUT_CHARS: Final = 2000  # longer input is cut, and the user told so

@@ -54,6 +54,7 @@ class AthenaConversationEntity(
         """Register as an agent and warm the backend up in the background."""
         await super().async_added_to_hass()
         conversation.async_set_agent(self.hass, self.entry, self)
+        self.entry.runtime_data.agents[self.entity_id] = self
         self.entry.async_create_background_task(
             self.hass, self.async_warm_up(), f"athena warm-up {self.entity_id}"
         )
@@ -61,6 +62,7 @@ class AthenaConversationEntity(
     async def async_will_remove_from_hass(self) -> None:
         """Unregister the agent."""
         conversation.async_unset_agent(self.hass, self.entry)
+        self.entry.runtime_data.agents.pop(self.entity_id, None)
         await super().async_will_remove_from_hass()
 
     async def _async_handle_message(
