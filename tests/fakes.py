@@ -59,11 +59,11 @@ def common_prefix(a: list[str], b: list[str]) -> int:
     return n
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve `app` on 127.0.0.1 and an ephemeral port; the runner and base URL."""
+async def serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, str]:
+    """Serve `app` on 127.0.0.1 and `port` (0: ephemeral); the runner and base URL."""
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
 
@@ -87,12 +87,15 @@ class FakeServer:
     (garbage chunk), "empty" (a reply without text); `reply` maps a request body
     to the reply text or to `("tool", name, arguments)`. `list_fails` makes the
     model listing answer 200 with an empty body, as mlx_lm.server 0.32.2 does when
-    its Hugging Face cache folder is missing.
+    its Hugging Face cache folder is missing. `vram_share` is the share of each model
+    that Ollama's `/api/ps` reports in GPU memory. Like Ollama, the evaluated tokens
+    never exceed the request's `num_ctx` (a longer prompt is cut).
     """
 
     models: list[str] = field(default_factory=list)
     fault: str | None = None
     list_fails: bool = False
+    vram_share: float = 1.0
     reply: Callable[[dict[str, Any]], Any] = lambda body: (
         "William Shakespeare wrote it."
     )
@@ -100,6 +103,7 @@ class FakeServer:
     slots: dict[str, list[str]] = field(default_factory=dict)
     url: str = ""
     _runner: web.AppRunner | None = None
+    _app: web.Application | None = None
     _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def stall(self) -> None:
@@ -117,14 +121,26 @@ class FakeServer:
         previous = self.slots.get(body.get("model", ""), [])
         cached = common_prefix(previous, toks)
         self.slots[body.get("model", "")] = toks
-        record = Recorded(body, prompt, len(toks), len(toks) - cached)
+        evaluated = len(toks) - cached
+        if num_ctx := body.get("options", {}).get("num_ctx"):
+            evaluated = min(evaluated, num_ctx)
+        record = Recorded(body, prompt, len(toks), evaluated)
         self.requests.append(record)
         return record
 
     async def start(self, app: web.Application) -> str:
         """Serve `app` on 127.0.0.1 and an ephemeral port; return the base URL."""
+        self._app = app
         self._runner, self.url = await serve(app)
         return self.url
+
+    async def restart(self) -> None:
+        """Serve again on the same address after `stop()` (the server came back)."""
+        self._released = asyncio.Event()
+        app = web.Application()
+        for route in self._app.router.routes():
+            app.router.add_route(route.method, route.resource.canonical, route.handler)
+        self._runner, _ = await serve(app, int(self.url.rsplit(":", 1)[1]))
 
     async def stop(self) -> None:
         """Stop serving (connections are then refused)."""
@@ -193,7 +209,18 @@ class FakeOllama(FakeServer):
         )
 
     async def _ps(self, request: web.Request) -> web.Response:
-        return web.json_response(_fixture("ollama/api-ps.json"))
+        template = _fixture("ollama/api-ps.json")["models"][0]
+        size = template["size"]
+        loaded = [
+            {
+                **template,
+                "name": m,
+                "model": m,
+                "size_vram": int(size * self.vram_share),
+            }
+            for m in self.models
+        ]
+        return web.json_response({"models": loaded})
 
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(_fixture("ollama/api-version.json"))

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
-from . import airports
+from . import airports, health
 from .backend import Backend, BackendError
 from .const import (
     BACKEND_AUTO,
@@ -120,7 +122,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bo
     entry.runtime_data = AthenaRuntime(backends=backends)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
+    _async_watch_health(hass, entry)
     return True
+
+
+@callback
+def _async_watch_health(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
+    """Keep the repair issues of `health.py` true: now, every minute, every turn."""
+    health.check_keep_alive(hass, entry)
+
+    async def async_check(_now: datetime | None = None) -> None:
+        await health.async_check(hass, entry)
+
+    entry.async_create_background_task(hass, async_check(), "athena health check")
+    entry.async_on_unload(
+        async_track_time_interval(hass, async_check, health.CHECK_INTERVAL)
+    )
+    for backend in entry.runtime_data.backends:
+        entry.async_on_unload(
+            backend.stats.add_listener(lambda: health.check_prompt_fit(hass, entry))
+        )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:

@@ -11,8 +11,11 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 import logging
 from typing import Any, Protocol
+
+from homeassistant.util import dt as dt_util
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -180,6 +183,7 @@ class BackendStats:
     requests: int = 0
     errors: int = 0
     reachable: bool | None = None
+    unreachable_since: datetime | None = None  # UTC, while not reachable
     last: TurnRecord | None = None
     history: deque[TurnRecord] = field(default_factory=lambda: deque(maxlen=20))
     _listeners: list[Callable[[], None]] = field(default_factory=list)
@@ -194,15 +198,22 @@ class BackendStats:
         self.requests += 1
         if not turn.ok:
             self.errors += 1
-        self.reachable = turn.ok or turn.error != BackendUnreachable.key
+        self._set(turn.ok or turn.error != BackendUnreachable.key)
         self.last = turn
         self.history.append(turn)
         for listener in list(self._listeners):
             listener()
 
+    def _set(self, reachable: bool) -> None:
+        if not reachable and self.unreachable_since is None:
+            self.unreachable_since = dt_util.utcnow()
+        elif reachable:
+            self.unreachable_since = None
+        self.reachable = reachable
+
     def set_reachable(self, reachable: bool) -> None:
         """Record the result of a health check (model listing or warm-up)."""
-        self.reachable = reachable
+        self._set(reachable)
         for listener in list(self._listeners):
             listener()
 

@@ -83,6 +83,18 @@ class OllamaBackend:
             raise _translate(err) from err
         return [m.model for m in response.models if m.model]
 
+    async def async_ps(self) -> dict[str, tuple[int, int]]:
+        """Return `/api/ps`: loaded model name -> (size, size_vram) in bytes."""
+        try:
+            response = await self._client.ps()
+        except _ERRORS as err:
+            raise _translate(err) from err
+        return {
+            m.model: (int(m.size or 0), int(m.size_vram or 0))
+            for m in response.models
+            if m.model
+        }
+
     def _options(self, request: ChatRequest, num_predict: int) -> dict[str, Any]:
         return {
             "num_ctx": request.num_ctx,

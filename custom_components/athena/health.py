@@ -1,0 +1,168 @@
+"""Repair issues (HA's issue registry) for the usual causes of a slow local assistant.
+
+- `model_on_cpu`: Ollama's `/api/ps` says the agent's model is not fully in GPU
+  memory (`size_vram` < `size`): part of it runs on the CPU.
+- `keep_alive_zero`: an agent's keep_alive is 0, so Ollama unloads the model after
+  every turn and reloads it for the next.
+- `prompt_truncated`: a turn's `prompt_eval_count` filled the agent's `num_ctx`
+  (Ollama cuts a longer prompt without saying so).
+- `backend_unreachable`: a backend has not answered for more than 10 minutes.
+
+Each issue is created when its condition holds and deleted when it no longer does,
+checked at setup, every minute, and after every turn (the prompt size).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .backend import BackendError
+from .const import (
+    BACKEND_OLLAMA,
+    CONF_FALLBACK_MODEL,
+    CONF_KEEP_ALIVE,
+    CONF_MODEL,
+    CONF_NUM_CTX,
+    DEFAULT_KEEP_ALIVE,
+    DEFAULT_NUM_CTX,
+    DOMAIN,
+)
+from .ollama_backend import OllamaBackend
+
+if TYPE_CHECKING:
+    from . import AthenaConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+CHECK_INTERVAL = timedelta(minutes=1)
+UNREACHABLE_AFTER = timedelta(minutes=10)
+FULL_CONTEXT_SHARE = 0.95  # prompt_eval_count at or above this share of num_ctx
+
+
+def _set_issue(
+    hass: HomeAssistant,
+    active: bool,
+    kind: str,
+    issue_id: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Create (or update) the issue `issue_id` when `active`, else delete it."""
+    if not active:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=kind,
+        translation_placeholders=placeholders,
+    )
+
+
+def _ollama_models(entry: AthenaConfigEntry) -> dict[str, int]:
+    """Return the models the agents run on Ollama, each with its smallest num_ctx."""
+    models: dict[str, int] = {}
+    ollama_key = (
+        CONF_FALLBACK_MODEL if len(entry.runtime_data.backends) > 1 else CONF_MODEL
+    )
+    for subentry in entry.subentries.values():
+        if model := subentry.data.get(ollama_key):
+            num_ctx = int(subentry.data.get(CONF_NUM_CTX, DEFAULT_NUM_CTX))
+            models[model] = min(num_ctx, models.get(model, num_ctx))
+    return models
+
+
+def check_keep_alive(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
+    """Raise or clear `keep_alive_zero` for each agent on an Ollama backend."""
+    on_ollama = any(b.kind == BACKEND_OLLAMA for b in entry.runtime_data.backends)
+    for subentry in entry.subentries.values():
+        keep_alive = int(subentry.data.get(CONF_KEEP_ALIVE, DEFAULT_KEEP_ALIVE))
+        _set_issue(
+            hass,
+            on_ollama and keep_alive == 0,
+            "keep_alive_zero",
+            f"keep_alive_zero_{subentry.subentry_id}",
+            {"agent": subentry.title},
+        )
+
+
+def check_prompt_fit(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
+    """Raise or clear `prompt_truncated` from the last Ollama turn's token count."""
+    models = _ollama_models(entry)
+    for backend in entry.runtime_data.backends:
+        last = backend.stats.last
+        if backend.kind != BACKEND_OLLAMA or last is None or not last.ok:
+            continue
+        num_ctx = models.get(last.model)
+        if num_ctx is None or last.evaluated_tokens is None:
+            continue
+        _set_issue(
+            hass,
+            last.evaluated_tokens >= FULL_CONTEXT_SHARE * num_ctx,
+            "prompt_truncated",
+            f"prompt_truncated_{entry.entry_id}_{last.model}",
+            {
+                "model": last.model,
+                "num_ctx": str(num_ctx),
+                "tokens": str(last.evaluated_tokens),
+            },
+        )
+
+
+async def async_check(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
+    """Run the periodic checks: reachability (re-listing models), GPU placement."""
+    now = dt_util.utcnow()
+    for backend in entry.runtime_data.backends:
+        if backend.stats.reachable is False:
+            try:
+                await backend.async_list_models()
+            except BackendError:
+                pass
+            else:
+                backend.stats.set_reachable(True)
+        since = backend.stats.unreachable_since
+        _set_issue(
+            hass,
+            since is not None and now - since > UNREACHABLE_AFTER,
+            "backend_unreachable",
+            f"backend_unreachable_{entry.entry_id}_{backend.kind}",
+            {
+                "url": backend.url,
+                "minutes": str(int((now - since).total_seconds() // 60))
+                if since
+                else "0",
+            },
+        )
+        if isinstance(backend, OllamaBackend) and backend.stats.reachable:
+            await _async_check_gpu(hass, entry, backend)
+
+
+async def _async_check_gpu(
+    hass: HomeAssistant, entry: AthenaConfigEntry, backend: OllamaBackend
+) -> None:
+    """Raise or clear `model_on_cpu` for each agent model Ollama has loaded."""
+    try:
+        loaded = await backend.async_ps()
+    except BackendError as err:
+        _LOGGER.debug("Cannot read %s/api/ps: %s", backend.url, err)
+        return
+    for model in _ollama_models(entry):
+        if model not in loaded:
+            continue  # not loaded now: nothing to say either way
+        size, size_vram = loaded[model]
+        share = size_vram / size if size else 1.0
+        _set_issue(
+            hass,
+            share < 1.0,
+            "model_on_cpu",
+            f"model_on_cpu_{entry.entry_id}_{model}",
+            {"model": model, "gpu_percent": str(round(share * 100))},
+        )
