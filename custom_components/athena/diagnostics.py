@@ -22,10 +22,10 @@ async def async_get_config_entry_diagnostics(
         {
             "data": dict(entry.data),
             "options": dict(entry.options),
-            "agents": {
-                sub.subentry_id: {"title": sub.title, "options": dict(sub.data)}
+            "agents": [
+                {"title": sub.title, "options": dict(sub.data)}
                 for sub in entry.subentries.values()
-            },
+            ],
             "backends": [
                 {
                     "kind": backend.kind,
