@@ -65,15 +65,28 @@ def _facts(fake_ollama: FakeOllama) -> str:
 # Weather
 
 
-async def test_weather_entity_daily_facts_reach_the_model(
+@pytest.fixture
+async def home_forecast(
     hass: HomeAssistant,
     fake_ollama: FakeOllama,
     fake_web: FakeWeb,
     freezer: FrozenDateTimeFactory,
-) -> None:
-    freezer.move_to("2021-11-23T18:00:00+00:00")  # 10:00 in HA's test zone
+) -> str:
+    """Athena with a weather entity replaying a captured daily forecast; it is
+    10:00 on 2021-11-23 in HA's test zone, the day before the first row.
+    """
+    freezer.move_to("2021-11-23T18:00:00+00:00")
     await weather_entity(hass, _rows("get_forecasts-response-open_meteo-daily.json"))
-    agent = await _athena(hass, fake_ollama, fake_web)
+    return await _athena(hass, fake_ollama, fake_web)
+
+
+async def test_weather_entity_daily_facts_reach_the_model(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    home_forecast: str,
+) -> None:
+    agent = home_forecast
     fake_ollama.reply = lambda body: "Yes, rain tomorrow with a high of 8 °C."
     result = await ask(hass, "will it rain tomorrow", agent)
     assert speech(result) == "Yes, rain tomorrow with a high of 8 °C."
@@ -90,11 +103,9 @@ async def test_ungrounded_number_is_replaced_by_the_template(
     hass: HomeAssistant,
     fake_ollama: FakeOllama,
     fake_web: FakeWeb,
-    freezer: FrozenDateTimeFactory,
+    home_forecast: str,
 ) -> None:
-    freezer.move_to("2021-11-23T18:00:00+00:00")
-    await weather_entity(hass, _rows("get_forecasts-response-open_meteo-daily.json"))
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = home_forecast
     fake_ollama.reply = lambda body: "Tomorrow will be sunny and 25 degrees."
     result = await ask(hass, "will it rain tomorrow", agent)
     assert speech(result).startswith("In Home: Tomorrow (Wednesday, November 24): rain")
@@ -105,11 +116,9 @@ async def test_backend_down_gives_the_template_answer(
     hass: HomeAssistant,
     fake_ollama: FakeOllama,
     fake_web: FakeWeb,
-    freezer: FrozenDateTimeFactory,
+    home_forecast: str,
 ) -> None:
-    freezer.move_to("2021-11-23T18:00:00+00:00")
-    await weather_entity(hass, _rows("get_forecasts-response-open_meteo-daily.json"))
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = home_forecast
     await fake_ollama.stop()
     result = await ask(hass, "will it rain tomorrow", agent)
     assert result.response.response_type.value == "action_done"
