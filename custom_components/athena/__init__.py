@@ -18,7 +18,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from . import airports, health
-from .backend import Backend, BackendError
+from .backend import Backend
 from .const import (
     BACKEND_AUTO,
     BACKEND_OLLAMA,
@@ -29,10 +29,9 @@ from .const import (
     CONF_OPENAI_URL,
     DEFAULT_LANES,
     DOMAIN,
-    VALIDATE_TIMEOUT,
 )
 from .ollama_backend import OllamaBackend
-from .openai_backend import OpenAIBackend, is_unlisted
+from .openai_backend import OpenAIBackend
 from .services import async_setup_services
 from .sources import Sources
 
@@ -83,31 +82,12 @@ def create_backends(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Backend, .
     return tuple(backends)
 
 
-async def _async_check(backend: Backend) -> BackendError | None:
-    """List the backend's models within the validation timeout; the error or None.
-
-    An OpenAI-compatible server that is up but cannot list its models (see
-    `is_unlisted`) counts as reachable.
-    """
-    error: BackendError | None = None
-    try:
-        async with asyncio.timeout(VALIDATE_TIMEOUT):
-            await backend.async_list_models()
-    except TimeoutError:
-        error = BackendError("no answer within 5 s")
-    except BackendError as err:
-        if not (isinstance(backend, OpenAIBackend) and is_unlisted(err)):
-            error = err
-    backend.stats.set_reachable(error is None)
-    return error
-
-
 async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:
     """Connect to the backends; not ready while none of them answers."""
     # The router's airport index reads a CSV: once, off the event loop.
     await hass.async_add_executor_job(airports.load)
     backends = create_backends(hass, entry)
-    errors = await asyncio.gather(*(_async_check(b) for b in backends))
+    errors = await asyncio.gather(*(health.async_check_reachable(b) for b in backends))
     if all(errors):
         for backend in backends:
             await backend.async_close()

@@ -14,6 +14,7 @@ checked at setup, every minute, and after every turn (the prompt size).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .backend import BackendError
+from .backend import Backend, BackendError
 from .const import (
     BACKEND_OLLAMA,
     CONF_FALLBACK_MODEL,
@@ -32,8 +33,10 @@ from .const import (
     DEFAULT_KEEP_ALIVE,
     DEFAULT_NUM_CTX,
     DOMAIN,
+    VALIDATE_TIMEOUT,
 )
 from .ollama_backend import OllamaBackend
+from .openai_backend import OpenAIBackend, is_unlisted
 
 if TYPE_CHECKING:
     from . import AthenaConfigEntry
@@ -117,17 +120,32 @@ def check_prompt_fit(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
         )
 
 
+async def async_check_reachable(backend: Backend) -> BackendError | None:
+    """List the backend's models within the validation timeout; the error or None.
+
+    The result is recorded as the backend's reachability (at setup, and every
+    minute while it is unreachable). An OpenAI-compatible server that is up but
+    cannot list its models (see `is_unlisted`) counts as reachable.
+    """
+    error: BackendError | None = None
+    try:
+        async with asyncio.timeout(VALIDATE_TIMEOUT):
+            await backend.async_list_models()
+    except TimeoutError:
+        error = BackendError("no answer within 5 s")
+    except BackendError as err:
+        if not (isinstance(backend, OpenAIBackend) and is_unlisted(err)):
+            error = err
+    backend.stats.set_reachable(error is None)
+    return error
+
+
 async def async_check(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
     """Run the periodic checks: reachability (re-listing models), GPU placement."""
     now = dt_util.utcnow()
     for backend in entry.runtime_data.backends:
         if backend.stats.reachable is False:
-            try:
-                await backend.async_list_models()
-            except BackendError:
-                pass
-            else:
-                backend.stats.set_reachable(True)
+            await async_check_reachable(backend)
         since = backend.stats.unreachable_since
         _set_issue(
             hass,
