@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 import logging
 from typing import Any, Protocol
 
 from homeassistant.util import dt as dt_util
+
+from .const import BACKEND_OLLAMA, CONF_FALLBACK_MODEL, CONF_MODEL
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,6 +128,16 @@ class ChatRequest:
     num_ctx: int
     keep_alive: int
     tools: list[dict[str, Any]] | None = None
+
+
+def model_for(kind: str, agent: Mapping[str, Any]) -> str:
+    """Return the model an agent's subentry `data` runs on a backend of `kind`.
+
+    Auto's Ollama side has its own model (`fallback_model`); otherwise `model`.
+    """
+    if kind == BACKEND_OLLAMA and agent.get(CONF_FALLBACK_MODEL):
+        return str(agent[CONF_FALLBACK_MODEL])
+    return str(agent[CONF_MODEL])
 
 
 @dataclass(frozen=True, slots=True)

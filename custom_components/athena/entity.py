@@ -38,13 +38,12 @@ from .backend import (
     ChatRequest,
     Timeouts,
     async_chat_with_fallback,
+    model_for,
 )
 from .classifier import Classifier
 from .const import (
-    BACKEND_OLLAMA,
     CONF_CLASSIFY_MODEL,
     CONF_CONTROL_TOOLS,
-    CONF_FALLBACK_MODEL,
     CONF_FAVOURITE_TEAMS,
     CONF_FIRST_TOKEN_TIMEOUT,
     CONF_HOME_AIRPORT,
@@ -161,11 +160,8 @@ class AthenaEntity(Entity):
         tools: list[dict[str, Any]] | None,
     ) -> ChatRequest:
         """Build the request for `backend` (Auto's Ollama side has its own model)."""
-        model = self.settings[CONF_MODEL]
-        if backend.kind == BACKEND_OLLAMA and self.settings.get(CONF_FALLBACK_MODEL):
-            model = self.settings[CONF_FALLBACK_MODEL]
         return ChatRequest(
-            model=model,
+            model=model_for(backend.kind, self.settings),
             messages=messages,
             max_tokens=int(self.settings[CONF_MAX_TOKENS]),
             temperature=float(self.settings[CONF_TEMPERATURE]),

@@ -23,12 +23,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .backend import Backend, BackendError
+from .backend import Backend, BackendError, model_for
 from .const import (
     BACKEND_OLLAMA,
-    CONF_FALLBACK_MODEL,
     CONF_KEEP_ALIVE,
-    CONF_MODEL,
     CONF_NUM_CTX,
     DEFAULT_KEEP_ALIVE,
     DEFAULT_NUM_CTX,
@@ -73,13 +71,10 @@ def _set_issue(
 def _ollama_models(entry: AthenaConfigEntry) -> dict[str, int]:
     """Return the models the agents run on Ollama, each with its smallest num_ctx."""
     models: dict[str, int] = {}
-    ollama_key = (
-        CONF_FALLBACK_MODEL if len(entry.runtime_data.backends) > 1 else CONF_MODEL
-    )
     for subentry in entry.subentries.values():
-        if model := subentry.data.get(ollama_key):
-            num_ctx = int(subentry.data.get(CONF_NUM_CTX, DEFAULT_NUM_CTX))
-            models[model] = min(num_ctx, models.get(model, num_ctx))
+        model = model_for(BACKEND_OLLAMA, subentry.data)
+        num_ctx = int(subentry.data.get(CONF_NUM_CTX, DEFAULT_NUM_CTX))
+        models[model] = min(num_ctx, models.get(model, num_ctx))
     return models
 
 
