@@ -240,10 +240,15 @@ def _weather(words: str) -> Route | None:
         )
     ):
         return None
+    return Route(Category.WEATHER, slots=_weather_slots(words))
+
+
+def _weather_slots(words: str) -> dict[str, str]:
+    """Return `when` and, when a place is named, `location`."""
     slots = {"when": _when(words)}
     if (place := _location(words)) is not None:
         slots["location"] = place
-    return Route(Category.WEATHER, slots=slots)
+    return slots
 
 
 def _single(words: str) -> Route:
@@ -301,10 +306,7 @@ def reroute(text: str, category: Category) -> Route | None:
     None when sports names no team or league.
     """
     if category is Category.WEATHER:
-        slots = {"when": _when(text)}
-        if (place := _location(text)) is not None:
-            slots["location"] = place
-        return Route(Category.WEATHER, slots=slots, text=text)
+        return Route(Category.WEATHER, slots=_weather_slots(text), text=text)
     if category is Category.SPORTS:
         slots = {}
         if match := _TEAM_PATTERN.search(text):
