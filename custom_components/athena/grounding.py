@@ -12,27 +12,21 @@ import re
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
-def _numbers(text: str) -> set[str]:
-    found = set()
-    for match in _NUMBER.findall(text):
-        plain = match.replace(",", "")
-        found.add(plain)
-        if plain.endswith(":00"):
-            found.add(plain[:-3])
-        elif "." in plain:
-            found.add(plain.rstrip("0").rstrip("."))
-    return found
+def _forms(number: str) -> set[str]:
+    """Return the ways one matched number may be written.
+
+    "1,200" → {"1200"}; "0.30" → {"0.30", "0.3"}; "7:00" → {"7:00", "7"}.
+    """
+    plain = number.replace(",", "")
+    forms = {plain}
+    if plain.endswith(":00"):
+        forms.add(plain[:-3])
+    elif "." in plain:
+        forms.add(plain.rstrip("0").rstrip("."))
+    return forms
 
 
 def ungrounded(reply: str, facts: str) -> list[str]:
     """Return the numbers and times of `reply` that do not appear in `facts`."""
-    known = _numbers(facts)
-    missing = []
-    for match in _NUMBER.findall(reply):
-        plain = match.replace(",", "")
-        if plain in known or plain.rstrip("0").rstrip(".") in known:
-            continue
-        if plain.endswith(":00") and plain[:-3] in known:
-            continue
-        missing.append(match)
-    return missing
+    known = set().union(*(_forms(n) for n in _NUMBER.findall(facts)))
+    return [n for n in _NUMBER.findall(reply) if not _forms(n) & known]
