@@ -209,6 +209,18 @@ class AthenaEntity(Entity):
             response.async_set_speech(speech)
         return _result(chat_log, response)
 
+    async def _async_template(
+        self,
+        user_input: conversation.ConversationInput,
+        chat_log: conversation.ChatLog,
+        facts: Facts,
+        note: TurnNote,
+    ) -> conversation.ConversationResult:
+        """Say the facts' template sentence instead of a model's reply."""
+        return await self._async_say(
+            user_input, chat_log, facts.template, replace(note, answered_by="template")
+        )
+
     async def _async_local_answer(
         self,
         user_input: conversation.ConversationInput,
@@ -216,15 +228,19 @@ class AthenaEntity(Entity):
         decision: Route,
     ) -> conversation.ConversationResult:
         """Answer a greeting, the time or the date without a model."""
-        speech = await async_sentence(
-            self.hass,
-            user_input.language,
-            "replies",
-            decision.kind,
-            **clock_placeholders(dt_util.now(), user_input.language),
-        )
+        speech = await self._async_local_sentence(user_input.language, decision.kind)
         return await self._async_say(
             user_input, chat_log, speech, TurnNote(answered_by="local")
+        )
+
+    async def _async_local_sentence(self, language: str | None, kind: str) -> str:
+        """Return the translated local reply `kind` (hello, time, date, ...)."""
+        return await async_sentence(
+            self.hass,
+            language,
+            "replies",
+            kind,
+            **clock_placeholders(dt_util.now(), language),
         )
 
     async def async_handle_turn(
@@ -350,7 +366,6 @@ class AthenaEntity(Entity):
         answers: list[str] = []
         facts: list[str] = []
         for part in decision.parts:
-            part_input = replace(user_input, text=part.text)
             if part.category in _FACT_CATEGORIES:
                 try:
                     found = await self._async_facts(part)
@@ -361,30 +376,14 @@ class AthenaEntity(Entity):
                 answers.append(found.template)
             elif part.category is Category.TIME:
                 answers.append(
-                    await async_sentence(
-                        self.hass,
-                        user_input.language,
-                        "replies",
-                        part.kind,
-                        **clock_placeholders(dt_util.now(), user_input.language),
-                    )
+                    await self._async_local_sentence(user_input.language, part.kind)
                 )
             else:
                 response = await conversation.async_handle_intents(
-                    self.hass, part_input, chat_log
+                    self.hass, replace(user_input, text=part.text), chat_log
+                ) or await self._async_default_agent_response(
+                    user_input, part.text, None
                 )
-                if response is None:
-                    result = await conversation.async_converse(
-                        self.hass,
-                        part.text,
-                        None,
-                        user_input.context,
-                        user_input.language,
-                        agent_id=conversation.HOME_ASSISTANT_AGENT,
-                        device_id=user_input.device_id,
-                        satellite_id=user_input.satellite_id,
-                    )
-                    response = result.response
                 answers.append(response.speech.get("plain", {}).get("speech", ""))
         return await self._async_say(
             user_input,
@@ -405,19 +404,34 @@ class AthenaEntity(Entity):
         when the model has no tools: without them it could only pretend. It runs in
         this turn's ChatLog, so its reply is recorded there.
         """
-        result = await conversation.async_converse(
-            self.hass,
+        text = (
             last.content
             if isinstance(last := chat_log.content[-1], conversation.UserContent)
-            else user_input.text,
-            chat_log.conversation_id,
+            else user_input.text
+        )
+        response = await self._async_default_agent_response(
+            user_input, text, chat_log.conversation_id
+        )
+        return _result(chat_log, response)
+
+    async def _async_default_agent_response(
+        self,
+        user_input: conversation.ConversationInput,
+        text: str,
+        conversation_id: str | None,
+    ) -> intent.IntentResponse:
+        """Return HA's default agent's response to `text` (None: its own chat)."""
+        result = await conversation.async_converse(
+            self.hass,
+            text,
+            conversation_id,
             user_input.context,
             user_input.language,
             agent_id=conversation.HOME_ASSISTANT_AGENT,
             device_id=user_input.device_id,
             satellite_id=user_input.satellite_id,
         )
-        return _result(chat_log, result.response)
+        return result.response
 
     def _turn_context(self, text: str, with_devices: bool) -> str:
         """Context for the newest user message: only what this question needs."""
@@ -507,11 +521,8 @@ class AthenaEntity(Entity):
                     reply = "".join(c.get("content") or "" for c in chunks)
                     if missing := ungrounded(reply, facts.text):
                         _LOGGER.info("Reply not grounded %s: %r", missing, reply)
-                        return await self._async_say(
-                            user_input,
-                            chat_log,
-                            facts.template,
-                            replace(note, answered_by="template"),
+                        return await self._async_template(
+                            user_input, chat_log, facts, note
                         )
                     stream = _replay(chunks)
                 async for _ in chat_log.async_add_delta_content_stream(
@@ -523,12 +534,7 @@ class AthenaEntity(Entity):
         except BackendError as err:
             if facts is not None:
                 _LOGGER.info("Backend failed, template answer: %s", err)
-                return await self._async_say(
-                    user_input,
-                    chat_log,
-                    facts.template,
-                    replace(note, answered_by="template"),
-                )
+                return await self._async_template(user_input, chat_log, facts, note)
             speech = await async_sentence(
                 self.hass, user_input.language, "exceptions", err.key
             )
