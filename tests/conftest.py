@@ -31,7 +31,7 @@ from custom_components.athena.const import (
 )
 from custom_components.athena.sources import Sources, SourceURLs
 
-from .fakes import WEB_APIS, FakeOllama, FakeOpenAI, FakeWeb
+from .fakes import FIXTURES, WEB_APIS, FakeOllama, FakeOpenAI, FakeWeb
 
 
 @pytest.fixture(autouse=True)
@@ -205,6 +205,27 @@ async def fake_web(socket_enabled: None) -> AsyncIterator[FakeWeb]:
     await server.async_start()
     yield server
     await server.stop()
+
+
+def forecast_rows(name: str) -> list[dict[str, Any]]:
+    """The forecast rows of a captured `weather.get_forecasts` response
+    (tests/fixtures/ha-weather/`name`).
+    """
+    body = json.loads((FIXTURES / "ha-weather" / name).read_text())
+    return list(next(iter(body.values()))["forecast"])
+
+
+async def setup_athena_with_web(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    options: dict[str, Any] | None = None,
+) -> str:
+    """Athena on the fake Ollama with its sources on `fake_web`; the agent id."""
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama, options=options)
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)
+    return agent_id(hass)
 
 
 def use_web(entry: MockConfigEntry, web: FakeWeb) -> None:

@@ -18,7 +18,6 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.athena.const import (
-    BACKEND_OLLAMA,
     CONF_HOME_AIRPORT,
     EVENT_ANNOUNCE,
 )
@@ -26,10 +25,9 @@ from custom_components.athena.const import (
 from .conftest import (
     agent_id,
     ask,
-    make_entry,
-    setup_entry,
+    forecast_rows,
+    setup_athena_with_web,
     speech,
-    use_web,
     weather_entity,
 )
 from .fakes import FakeOllama, FakeWeb
@@ -110,14 +108,12 @@ async def test_morning_briefing(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     freezer.move_to("2021-11-24T14:59:00+00:00")  # 06:59 in HA's test zone
-    from .test_sources import _rows
-
-    await weather_entity(hass, _rows("get_forecasts-response-open_meteo-daily.json"))
-    entry = make_entry(
-        BACKEND_OLLAMA, ollama=fake_ollama, options={CONF_HOME_AIRPORT: "SFO"}
+    await weather_entity(
+        hass, forecast_rows("get_forecasts-response-open_meteo-daily.json")
     )
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
+    await setup_athena_with_web(
+        hass, fake_ollama, fake_web, options={CONF_HOME_AIRPORT: "SFO"}
+    )
     await fake_ollama.stop()  # the template answers speak the facts
     await _automation(
         hass, "morning_briefing.yaml", {"time": "07:00:00", "team": "ravens"}

@@ -30,7 +30,9 @@ from .conftest import (
     ESPN,
     agent_id,
     ask,
+    forecast_rows,
     make_entry,
+    setup_athena_with_web,
     setup_entry,
     speech,
     use_web,
@@ -38,23 +40,7 @@ from .conftest import (
 )
 from .fakes import FIXTURES, FakeOllama, FakeWeb
 
-
-def _rows(name: str) -> list[dict[str, Any]]:
-    """The forecast rows of a captured `weather.get_forecasts` response."""
-    body = json.loads((FIXTURES / "ha-weather" / name).read_text())
-    return next(iter(body.values()))["forecast"]
-
-
-async def _athena(
-    hass: HomeAssistant,
-    fake_ollama: FakeOllama,
-    fake_web: FakeWeb,
-    options: dict[str, Any] | None = None,
-) -> str:
-    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama, options=options)
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
-    return agent_id(hass)
+DAILY = "get_forecasts-response-open_meteo-daily.json"  # Nov 24-30, 2021
 
 
 def _facts(fake_ollama: FakeOllama) -> str:
@@ -76,8 +62,8 @@ async def home_forecast(
     10:00 on 2021-11-23 in HA's test zone, the day before the first row.
     """
     freezer.move_to("2021-11-23T18:00:00+00:00")
-    await weather_entity(hass, _rows("get_forecasts-response-open_meteo-daily.json"))
-    return await _athena(hass, fake_ollama, fake_web)
+    await weather_entity(hass, forecast_rows(DAILY))
+    return await setup_athena_with_web(hass, fake_ollama, fake_web)
 
 
 async def test_weather_entity_daily_facts_reach_the_model(
@@ -137,10 +123,10 @@ async def test_hourly_only_entity_tonight(
     # HA's template weather refuses NWS's extra `detailed_description`.
     rows = [
         {k: v for k, v in row.items() if k != "detailed_description"}
-        for row in _rows("get_forecasts-response-nws-hourly.json")
+        for row in forecast_rows("get_forecasts-response-nws-hourly.json")
     ]
     await weather_entity(hass, rows, kind="hourly")
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "what's the weather tonight", agent)
     assert "Tonight (Monday, August 12): thunderstorms with rain" in _facts(fake_ollama)
     assert "89% chance of precipitation" in _facts(fake_ollama)
@@ -154,7 +140,7 @@ async def test_open_meteo_for_a_named_place(
 ) -> None:
     await hass.config.async_set_time_zone("Europe/Amsterdam")
     freezer.move_to("2026-10-03T06:00:00+00:00")
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "is it going to rain in enschede tomorrow", agent)
     (geocode,) = fake_web.hits("/geocoding")
     assert geocode[1]["name"] == "enschede"
@@ -179,7 +165,7 @@ async def test_open_meteo_in_imperial_units(
 ) -> None:
     freezer.move_to("2026-10-03T06:00:00+00:00")
     hass.config.units = US_CUSTOMARY_SYSTEM
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "what's the weather like tomorrow", agent)  # no entity: home
     (forecast,) = fake_web.hits("/open_meteo")
     assert forecast[1]["temperature_unit"] == "fahrenheit"
@@ -194,7 +180,7 @@ async def test_unknown_place_is_said(
     fake_web.serve(
         "/geocoding/v1/search", "open-meteo/geocoding-search-no-results.json"
     )
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     result = await ask(hass, "what's the weather in atlantis tomorrow", agent)
     assert speech(result) == "Sorry, I couldn't find a place called atlantis."
     assert fake_ollama.chat_requests() == []
@@ -217,7 +203,7 @@ async def test_weather_source_failures_are_said(
         fake_web.hang.add("/open_meteo")
     else:
         fake_web.serve("/open_meteo/v1/forecast", status=status, body=body)
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     result = await ask(hass, "will it rain tomorrow", agent)
     assert speech(result) == "Sorry, I couldn't get the weather forecast right now."
 
@@ -250,7 +236,7 @@ def test_periods_tonight_after_midnight_and_weekday_roll_over() -> None:
 async def test_live_score(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "did the ravens win", agent)
     facts = _facts(fake_ollama)
     assert "Baltimore Ravens (NFL):" in facts
@@ -269,7 +255,7 @@ async def test_last_result_and_next_game(
     )["team"]
     teams = {"sports": [{"leagues": [{"teams": [{"team": team}]}]}]}
     fake_web.serve(f"{ESPN}/soccer/usa.1/teams", body=json.dumps(teams))
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     fake_ollama.reply = lambda body: "They play Atlanta on April 4 at 7:30 PM."
     result = await ask(hass, "when do the crew play next", agent)
     facts = _facts(fake_ollama)
@@ -303,7 +289,7 @@ async def test_game_across_midnight_utc_is_local(hass: HomeAssistant) -> None:
 async def test_favourite_team_option_is_used(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    agent = await _athena(
+    agent = await setup_athena_with_web(
         hass, fake_ollama, fake_web, options={CONF_FAVOURITE_TEAMS: ["nfl giants"]}
     )
     await ask(hass, "when do the giants play", agent)
@@ -322,7 +308,7 @@ async def test_sports_failure_is_said(
     body: str,
 ) -> None:
     fake_web.serve(f"{ESPN}/football/nfl/scoreboard", status=status, body=body)
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     result = await ask(hass, "did the ravens win", agent)
     assert speech(result) == "Sorry, I couldn't reach the sports scores service."
 
@@ -330,7 +316,7 @@ async def test_sports_failure_is_said(
 async def test_league_scoreboard(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "nfl scores", agent)
     facts = _facts(fake_ollama)
     assert "NFL scoreboard:" in facts
@@ -343,7 +329,7 @@ async def test_league_scoreboard(
 async def test_airport_delays_and_metar(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "any ground stops at san francisco airport", agent)
     facts = _facts(fake_ollama)
     assert "San Francisco International Airport (SFO):" in facts
@@ -362,7 +348,7 @@ async def test_faa_down_still_gives_the_metar(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
     fake_web.serve("/faa/api/airport-status-information", status=503, body="down")
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "is sfo delayed", agent)
     facts = _facts(fake_ollama)
     assert "The FAA flight-status service could not be reached." in facts
@@ -373,7 +359,7 @@ async def test_no_metar_on_file_gives_the_faa_status(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
     fake_web.serve("/aviationweather/api/data/metar", status=204, body="")
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "are there delays at dfw airport", agent)
     facts = _facts(fake_ollama)
     assert "(DFW):\nNo delays or ground stops reported by the FAA." in facts
@@ -389,7 +375,7 @@ async def test_both_airport_sources_down_is_said(
         status, body = (500, "x") if fault == "http" else (200, "<<<garbage")
         fake_web.serve("/faa/api/airport-status-information", status=status, body=body)
         fake_web.serve("/aviationweather/api/data/metar", status=status, body=body)
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     result = await ask(hass, "any delays at jfk airport", agent)
     assert speech(result) == "Sorry, I couldn't reach the flight-status service."
 
@@ -397,7 +383,7 @@ async def test_both_airport_sources_down_is_said(
 async def test_home_airport_option(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    agent = await _athena(
+    agent = await setup_athena_with_web(
         hass, fake_ollama, fake_web, options={CONF_HOME_AIRPORT: "SFO"}
     )
     await ask(hass, "any delays at the airport", agent)
@@ -407,7 +393,7 @@ async def test_home_airport_option(
 async def test_no_airport_and_no_home_airport_asks_which(
     hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    agent = await _athena(hass, fake_ollama, fake_web)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     result = await ask(hass, "any delays at the airport", agent)
     assert speech(result).startswith("Which airport?")
 
@@ -422,7 +408,7 @@ async def test_classification_model_places_what_rules_cannot(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     freezer.move_to("2021-11-24T18:00:00+00:00")  # today = the first row
-    await weather_entity(hass, _rows("get_forecasts-response-open_meteo-daily.json"))
+    await weather_entity(hass, forecast_rows(DAILY))
     entry = make_entry(
         BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_CLASSIFY_MODEL: "qwen3:0.6b"}
     )

@@ -8,7 +8,6 @@ Compound requests are answered part by part; the router's dev set goes through
 from __future__ import annotations
 
 from datetime import date, timedelta
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,15 @@ import yaml
 
 from homeassistant.core import HomeAssistant
 
-from custom_components.athena.const import BACKEND_OLLAMA
-
 from .conftest import (
     ESPN,
-    agent_id,
     ask,
-    make_entry,
-    setup_entry,
+    forecast_rows,
+    setup_athena_with_web,
     speech,
-    use_web,
     weather_entity,
 )
-from .fakes import FIXTURES, FakeOllama, FakeWeb
+from .fakes import FakeOllama, FakeWeb
 
 # `demo` loads HA's sun integration, whose entity polls on a timer.
 pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
@@ -41,12 +36,7 @@ NOW = "2026-10-03T15:00:00+00:00"  # Saturday 08:00 in HA's test zone
 
 def _forecast_from(start: date) -> list[dict[str, Any]]:
     """The captured open_meteo daily forecast, re-dated to start on `start`."""
-    body = json.loads(
-        (
-            FIXTURES / "ha-weather/get_forecasts-response-open_meteo-daily.json"
-        ).read_text()
-    )
-    rows = body["weather.home"]["forecast"]
+    rows = forecast_rows("get_forecasts-response-open_meteo-daily.json")
     return [
         {**row, "datetime": f"{start + timedelta(days=i)}T00:00:00+00:00"}
         for i, row in enumerate(rows)
@@ -67,10 +57,7 @@ async def athena(
     fake_web.serve(
         f"{ESPN}/baseball/mlb/scoreboard", "espn/mlb-scoreboard-mixed-in-pre-post.json"
     )
-    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
-    return agent_id(hass)
+    return await setup_athena_with_web(hass, fake_ollama, fake_web)
 
 
 async def test_compound_request_answers_each_part_in_order(
