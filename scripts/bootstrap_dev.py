@@ -19,6 +19,12 @@ HA = "http://127.0.0.1:8123"
 CLIENT_ID = f"{HA}/"
 USERNAME = "athena"
 PASSWORD = "athena-dev"  # a local development instance bound to 127.0.0.1
+# Onboarding steps after the owner account ("user"), with the body each is posted with.
+ONBOARDING_STEPS = {
+    "core_config": {},
+    "analytics": {},
+    "integration": {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID},
+}
 
 
 async def wait_for(session: aiohttp.ClientSession, url: str, seconds: float) -> None:
@@ -45,7 +51,11 @@ async def token_from_code(session: aiohttp.ClientSession, code: str) -> str:
 async def onboard_or_login(session: aiohttp.ClientSession) -> str:
     """Create the owner on a new instance, or log in; return an access token."""
     async with session.get(f"{HA}/api/onboarding") as response:
-        steps = {s["step"]: s["done"] for s in await response.json()}
+        # Once onboarding is complete HA stops serving this view (404): all done.
+        done = response.status == 404
+        steps = dict.fromkeys(["user", *ONBOARDING_STEPS], True) if done else {}
+        if not done:
+            steps = {s["step"]: s["done"] for s in await response.json()}
     if not steps.get("user"):
         body = {
             "client_id": CLIENT_ID,
@@ -71,11 +81,7 @@ async def onboard_or_login(session: aiohttp.ClientSession) -> str:
         ) as response:
             token = await token_from_code(session, (await response.json())["result"])
     headers = {"Authorization": f"Bearer {token}"}
-    for step, body in (
-        ("core_config", {}),
-        ("analytics", {}),
-        ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
-    ):
+    for step, body in ONBOARDING_STEPS.items():
         if not steps.get(step):
             async with session.post(
                 f"{HA}/api/onboarding/{step}", json=body, headers=headers
@@ -130,14 +136,15 @@ async def configure(session: aiohttp.ClientSession, token: str, llm_url: str) ->
                 flow = await response.json()
                 if flow.get("errors"):
                     raise RuntimeError(f"Athena config flow: {flow['errors']}")
-        await asyncio.sleep(2)
-    async with session.get(f"{HA}/api/states", headers=headers) as response:
-        states = await response.json()
-    return next(
-        s["entity_id"]
-        for s in states
-        if s["entity_id"].startswith("conversation.athena")
-    )
+    # HA serves HTTP before every integration is set up: wait for the agent.
+    async with asyncio.timeout(120):
+        while True:
+            async with session.get(f"{HA}/api/states", headers=headers) as response:
+                states = await response.json()
+            for state in states:
+                if state["entity_id"].startswith("conversation.athena"):
+                    return str(state["entity_id"])
+            await asyncio.sleep(1)
 
 
 async def main() -> None:
@@ -148,7 +155,8 @@ async def main() -> None:
     args = parser.parse_args()
     async with aiohttp.ClientSession() as session:
         await wait_for(session, f"{args.llm_url}/v1/models", 120)
-        await wait_for(session, f"{HA}/api/onboarding", 300)
+        # The frontend's manifest is served as soon as HTTP is up, onboarded or not.
+        await wait_for(session, f"{HA}/manifest.json", 300)
         token = await onboard_or_login(session)
         agent = await configure(session, token, args.llm_url)
         async with session.ws_connect(f"{HA}/api/websocket") as raw:
