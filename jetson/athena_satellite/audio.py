@@ -1,0 +1,144 @@
+"""Audio in and out: 16 kHz mono int16 chunks from ALSA or a WAV file; ALSA or WAV sinks.
+
+Chunks are 80 ms (1,280 samples), openWakeWord's frame: the wake-word stage takes them as
+they are, the VAD splits them into its own 10/20/30 ms frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import math
+from pathlib import Path
+import subprocess
+from typing import Protocol
+import wave
+
+import numpy as np
+from scipy.signal import resample_poly
+
+RATE = 16000
+CHUNK_SAMPLES = 1280
+
+Chunk = np.ndarray  # shape (CHUNK_SAMPLES,), dtype int16
+
+
+class MicrophoneError(Exception):
+    """The capture device failed or stopped delivering audio."""
+
+
+def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Resample int16 `audio` (shape (n,)) with a polyphase filter; returns int16."""
+    if rate_in == rate_out:
+        return audio
+    g = math.gcd(rate_in, rate_out)
+    out = resample_poly(audio.astype(np.float32), rate_out // g, rate_in // g)
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """Read a WAV file as 16 kHz mono int16 (shape (n,)); other rates are resampled.
+
+    Raises ValueError for a file that is not 16-bit PCM.
+    """
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2:
+            raise ValueError(f"{path}: 16-bit PCM WAV needed, got {8 * wav.getsampwidth()}-bit")
+        rate, channels = wav.getframerate(), wav.getnchannels()
+        audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    if channels > 1:
+        audio = audio.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    return resample(audio, rate, RATE)
+
+
+def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
+    """Write int16 mono `audio` at `rate` Hz to `path`."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(audio.astype(np.int16).tobytes())
+
+
+def chunks(audio: np.ndarray) -> Iterator[Chunk]:
+    """Split 16 kHz int16 audio into 80 ms chunks; the last is zero-padded."""
+    for start in range(0, len(audio), CHUNK_SAMPLES):
+        chunk = audio[start : start + CHUNK_SAMPLES]
+        if len(chunk) < CHUNK_SAMPLES:
+            chunk = np.pad(chunk, (0, CHUNK_SAMPLES - len(chunk)))
+        yield chunk
+
+
+def arecord(device: str) -> Iterator[Chunk]:
+    """Capture 80 ms chunks from an ALSA device with `arecord` (alsa-utils).
+
+    Raises MicrophoneError when arecord cannot start or its stream ends.
+    """
+    cmd = ["arecord", "-q", "-D", device, "-f", "S16_LE", "-r", str(RATE), "-c", "1", "-t", "raw"]
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as err:
+        raise MicrophoneError(f"cannot start arecord: {err}") from err
+    assert proc.stdout is not None
+    try:
+        while True:
+            data = proc.stdout.read(CHUNK_SAMPLES * 2)
+            if len(data) < CHUNK_SAMPLES * 2:
+                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+                raise MicrophoneError(f"arecord -D {device} stopped: {err or 'end of stream'}")
+            yield np.frombuffer(data, dtype=np.int16)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+class Sink(Protocol):
+    """Where speech goes: `play` blocks until the audio is handed over."""
+
+    def play(self, audio: np.ndarray, rate: int) -> None:
+        """Play int16 mono `audio` at `rate` Hz."""
+
+
+class AlsaSink:
+    """Play through `aplay` (alsa-utils) on an ALSA device."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def play(self, audio: np.ndarray, rate: int) -> None:
+        """Play int16 mono `audio` at `rate` Hz; a failing device is raised as OSError."""
+        cmd = ["aplay", "-q", "-D", self.device, "-f", "S16_LE", "-r", str(rate), "-c", "1"]
+        result = subprocess.run(
+            [*cmd, "-t", "raw"], input=audio.astype(np.int16).tobytes(), capture_output=True
+        )
+        if result.returncode:
+            raise OSError(f"aplay -D {self.device}: {result.stderr.decode(errors='replace')}")
+
+
+class WavSink:
+    """Collect everything played; `save` writes it as one WAV file."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.rate: int | None = None
+
+    def play(self, audio: np.ndarray, rate: int) -> None:
+        """Append int16 mono `audio`; every part must have the same `rate`."""
+        if self.rate not in (None, rate):
+            audio = resample(audio, rate, self.rate)  # type: ignore[arg-type]
+        else:
+            self.rate = rate
+        self.parts.append(audio.astype(np.int16))
+
+    def save(self, path: Path) -> None:
+        """Write what was played to `path` (an empty WAV at 16 kHz if nothing was)."""
+        audio = np.concatenate(self.parts) if self.parts else np.zeros(0, np.int16)
+        write_wav(path, audio, self.rate or RATE)
+
+
+def chime(rate: int, seconds: float = 0.15) -> np.ndarray:
+    """A short two-tone chime (660 Hz then 880 Hz) with a soft envelope, int16 at `rate`."""
+    n = int(rate * seconds / 2)
+    t = np.arange(n) / rate
+    envelope = np.sin(np.pi * np.arange(n) / n)
+    tones = [np.sin(2 * np.pi * f * t) * envelope for f in (660.0, 880.0)]
+    return (np.concatenate(tones) * 0.3 * 32767).astype(np.int16)

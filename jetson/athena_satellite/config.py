@@ -1,0 +1,201 @@
+"""The satellite's configuration: a YAML file validated with voluptuous.
+
+Every key has a default (``default.yaml`` beside this module shows them all), so a
+minimal file names only the Home Assistant URL. Errors name the key that is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import os
+from pathlib import Path
+from typing import Any
+
+import voluptuous as vol
+from voluptuous.humanize import humanize_error
+import yaml
+
+from .stt import DEFAULT_MODEL_DIR
+
+DEFAULT_FILE = Path(__file__).with_name("default.yaml")
+TOKEN_ENV = "ATHENA_HA_TOKEN"
+
+
+class ConfigError(Exception):
+    """The configuration file or the token is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class WakeWordConfig:
+    """One wake word: its openWakeWord model and the HA agent it talks to."""
+
+    name: str
+    model: str
+    agent_id: str | None
+    threshold: float
+    refractory_s: float
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    """Endpointing: which VAD, and how long a silence ends the command."""
+
+    engine: str
+    aggressiveness: int
+    frame_ms: int
+    silero_threshold: float
+    speech_start_s: float
+    silence_s: float
+    max_s: float
+    start_timeout_s: float
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole satellite configuration."""
+
+    name: str
+    url: str
+    token: str
+    language: str
+    conversation_timeout_s: float
+    continue_conversation_s: float
+    request_timeout_s: float
+    wake_words: tuple[WakeWordConfig, ...]
+    vad: VadConfig
+    input_device: str
+    output_device: str
+    chime: bool
+    stt_model_dir: Path
+    stt_device: str
+    stt_beam_size: int
+    tts_model: str
+    tts_length_scale: float
+
+
+_WAKE_WORD = vol.Schema(
+    {
+        vol.Required("name"): str,
+        vol.Required("model"): str,
+        vol.Optional("agent_id", default=None): vol.Any(None, str),
+        vol.Optional("threshold", default=0.5): vol.All(
+            vol.Coerce(float), vol.Range(min=0.0, max=1.0)
+        ),
+        vol.Optional("refractory_s", default=2.0): vol.All(
+            vol.Coerce(float), vol.Range(min=0.0)
+        ),
+    }
+)
+_SECONDS = vol.All(vol.Coerce(float), vol.Range(min=0.0))
+SCHEMA = vol.Schema(
+    {
+        vol.Optional("name", default="satellite"): str,
+        vol.Required("home_assistant"): {
+            vol.Required("url"): vol.All(str, vol.Match(r"^wss?://")),
+            vol.Optional("token_file"): str,
+            vol.Optional("language", default="en"): str,
+            vol.Optional("conversation_timeout_s", default=300): _SECONDS,
+            vol.Optional("request_timeout_s", default=30): _SECONDS,
+        },
+        vol.Optional("continue_conversation_s", default=5): _SECONDS,
+        vol.Optional("wake_words"): vol.All([_WAKE_WORD], vol.Length(min=1)),
+        vol.Optional("vad", default=dict): {
+            vol.Optional("engine", default="webrtc"): vol.In(["webrtc", "silero"]),
+            vol.Optional("aggressiveness", default=2): vol.All(int, vol.Range(0, 3)),
+            # webrtcvad accepts frames of exactly 10, 20 or 30 ms at 16 kHz, nothing else.
+            vol.Optional("frame_ms", default=30): vol.In([10, 20, 30]),
+            vol.Optional("silero_threshold", default=0.5): vol.All(
+                vol.Coerce(float), vol.Range(0.0, 1.0)
+            ),
+            vol.Optional("speech_start_s", default=0.09): _SECONDS,
+            vol.Optional("silence_s", default=0.15): _SECONDS,
+            vol.Optional("max_s", default=10): _SECONDS,
+            vol.Optional("start_timeout_s", default=4): _SECONDS,
+        },
+        vol.Optional("audio", default=dict): {
+            vol.Optional("input", default="default"): str,
+            vol.Optional("output", default="default"): str,
+            vol.Optional("chime", default=True): bool,
+        },
+        vol.Optional("stt", default=dict): {
+            vol.Optional("model_dir", default=DEFAULT_MODEL_DIR): str,
+            vol.Optional("device", default="auto"): vol.In(["auto", "cpu", "cuda"]),
+            vol.Optional("beam_size", default=1): vol.All(int, vol.Range(min=1)),
+        },
+        vol.Optional("tts", default=dict): {
+            vol.Optional("model", default="en_US-joe-medium"): str,
+            vol.Optional("length_scale", default=1.0): vol.All(
+                vol.Coerce(float), vol.Range(min=0.1)
+            ),
+        },
+    }
+)
+
+
+def read_token(token_file: str | None) -> str:
+    """Return the HA long-lived access token from `token_file`, else $ATHENA_HA_TOKEN.
+
+    Raises ConfigError when neither gives a token (tokens never live in code or config).
+    """
+    if token_file:
+        path = Path(token_file).expanduser()
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(f"cannot read token_file {path}: {err}") from err
+        if not token:
+            raise ConfigError(f"token_file {path} is empty")
+        return token
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ConfigError(
+            f"no Home Assistant token: set home_assistant.token_file or ${TOKEN_ENV}"
+        )
+    return token
+
+
+def parse(data: Any) -> Config:
+    """Validate a parsed YAML document and return the Config.
+
+    Defaults for the wake words come from ``default.yaml`` when the file names none.
+    Raises ConfigError naming the offending key.
+    """
+    try:
+        raw = SCHEMA(data if data is not None else {})
+        if "wake_words" not in raw:
+            raw["wake_words"] = SCHEMA(_defaults())["wake_words"]
+    except vol.Invalid as err:
+        raise ConfigError(f"invalid configuration: {humanize_error(data, err)}") from err
+    ha, vad, audio, stt, tts = (raw[k] for k in ("home_assistant", "vad", "audio", "stt", "tts"))
+    return Config(
+        name=raw["name"],
+        url=ha["url"],
+        token=read_token(ha.get("token_file")),
+        language=ha["language"],
+        conversation_timeout_s=ha["conversation_timeout_s"],
+        continue_conversation_s=raw["continue_conversation_s"],
+        request_timeout_s=ha["request_timeout_s"],
+        wake_words=tuple(WakeWordConfig(**w) for w in raw["wake_words"]),
+        vad=VadConfig(**vad),
+        input_device=audio["input"],
+        output_device=audio["output"],
+        chime=audio["chime"],
+        stt_model_dir=Path(stt["model_dir"]).expanduser(),
+        stt_device=stt["device"],
+        stt_beam_size=stt["beam_size"],
+        tts_model=tts["model"],
+        tts_length_scale=tts["length_scale"],
+    )
+
+
+def _defaults() -> dict[str, Any]:
+    return dict(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))
+
+
+def load(path: Path) -> Config:
+    """Read and validate the YAML file at `path`; raise ConfigError if it is unusable."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"cannot read {path}: {err}") from err
+    return parse(data)

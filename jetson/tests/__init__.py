@@ -1,0 +1,1 @@
+"""Tests of the Athena satellite (real engines on generated speech)."""

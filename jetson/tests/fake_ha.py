@@ -1,0 +1,130 @@
+"""A loopback Home Assistant WebSocket API with HA's message shapes.
+
+auth_required → auth → auth_ok | auth_invalid; `subscribe_events` answered with a
+`result` and later `event` messages carrying the subscription id; `conversation/process`
+answered with a ConversationResult dict. Shapes from HA's websocket_api (auth.py,
+messages.py) and conversation's `websocket_process`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "test-token"
+HA_VERSION = "2026.10.4"
+
+
+def conversation_result(
+    speech: str, conversation_id: str, continue_conversation: bool = False
+) -> dict[str, Any]:
+    """A `conversation/process` result as HA's ConversationResult.as_dict() gives it."""
+    return {
+        "response": {
+            "speech": {"plain": {"speech": speech, "extra_data": None}},
+            "card": {},
+            "language": "en",
+            "response_type": "action_done",
+            "data": {"targets": [], "success": [], "failed": []},
+        },
+        "conversation_id": conversation_id,
+        "continue_conversation": continue_conversation,
+    }
+
+
+@dataclass
+class FakeHA:
+    """The fake's state: what it was asked and how it answers."""
+
+    answer: Callable[[dict[str, Any]], dict[str, Any]] = lambda command: conversation_result(
+        f"You said: {command['text']}", "conv-1"
+    )
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    subscriptions: dict[int, web.WebSocketResponse] = field(default_factory=dict)
+    auth_attempts: int = 0
+    delay_s: float = 0.0
+    url: str = ""
+
+    async def handler(self, request: web.Request) -> web.WebSocketResponse:
+        """One client connection, served as HA's /api/websocket does."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "auth_required", "ha_version": HA_VERSION})
+        auth = await ws.receive_json()
+        self.auth_attempts += 1
+        if auth.get("type") != "auth" or auth.get("access_token") != TOKEN:
+            await ws.send_json({"type": "auth_invalid", "message": "Invalid access token or password"})
+            await ws.close()
+            return ws
+        await ws.send_json({"type": "auth_ok", "ha_version": HA_VERSION})
+        self.sockets.append(ws)
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                break
+            command = message.json()
+            if command["type"] == "subscribe_events":
+                self.subscriptions[command["id"]] = ws
+                await ws.send_json({"id": command["id"], "type": "result", "success": True, "result": None})
+            elif command["type"] == "conversation/process":
+                self.commands.append(command)
+                await asyncio.sleep(self.delay_s)
+                try:
+                    result = self.answer(command)
+                except Exception as err:  # answered as HA answers a failing command
+                    error = {"code": "home_assistant_error", "message": repr(err)}
+                    await ws.send_json({"id": command["id"], "type": "result", "success": False, "error": error})
+                else:
+                    await ws.send_json({"id": command["id"], "type": "result", "success": True, "result": result})
+            else:
+                await ws.send_json(
+                    {
+                        "id": command["id"],
+                        "type": "result",
+                        "success": False,
+                        "error": {"code": "unknown_command", "message": "Unknown command."},
+                    }
+                )
+        self.sockets.remove(ws)
+        return ws
+
+    async def fire(self, event_type: str, data: dict[str, Any]) -> None:
+        """Send an event to every subscriber (HA's `event` message)."""
+        for sub_id, ws in list(self.subscriptions.items()):
+            if not ws.closed:
+                await ws.send_json(
+                    {
+                        "id": sub_id,
+                        "type": "event",
+                        "event": {
+                            "event_type": event_type,
+                            "data": data,
+                            "origin": "LOCAL",
+                            "time_fired": "2026-11-21T08:00:00+00:00",
+                            "context": {"id": "01J", "parent_id": None, "user_id": None},
+                        },
+                    }
+                )
+
+    async def drop(self) -> None:
+        """Close every client connection (HA restarting)."""
+        for ws in list(self.sockets):
+            await ws.close()
+        self.subscriptions.clear()
+
+
+async def serve(fake: FakeHA, port: int = 0) -> web.AppRunner:
+    """Serve `fake` on 127.0.0.1 (`port` 0: a free one); sets `fake.url`."""
+    app = web.Application()
+    app.router.add_get("/api/websocket", fake.handler)
+    runner = web.AppRunner(app, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    fake.url = f"ws://127.0.0.1:{bound}/api/websocket"
+    return runner

