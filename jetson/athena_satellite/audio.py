@@ -1,7 +1,7 @@
-"""Audio in and out: 16 kHz mono int16 chunks from ALSA or a WAV file; ALSA or WAV sinks.
+"""Audio in and out: 16 kHz mono int16 chunks from ALSA or a WAV file; ALSA/WAV sinks.
 
-Chunks are 80 ms (1,280 samples), openWakeWord's frame: the wake-word stage takes them as
-they are, the VAD splits them into its own 10/20/30 ms frames.
+Chunks are 80 ms (1,280 samples), openWakeWord's frame: the wake-word stage takes
+them as they are, the VAD splits them into its own 10/20/30 ms frames.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def read_wav(path: Path) -> np.ndarray:
     """
     with wave.open(str(path), "rb") as wav:
         if wav.getsampwidth() != 2:
-            raise ValueError(f"{path}: 16-bit PCM WAV needed, got {8 * wav.getsampwidth()}-bit")
+            raise ValueError(
+                f"{path}: 16-bit PCM WAV needed, got {8 * wav.getsampwidth()}-bit"
+            )
         rate, channels = wav.getframerate(), wav.getnchannels()
         audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
     if channels > 1:
@@ -73,7 +75,20 @@ def arecord(device: str) -> Iterator[Chunk]:
 
     Raises MicrophoneError when arecord cannot start or its stream ends.
     """
-    cmd = ["arecord", "-q", "-D", device, "-f", "S16_LE", "-r", str(RATE), "-c", "1", "-t", "raw"]
+    cmd = [
+        "arecord",
+        "-q",
+        "-D",
+        device,
+        "-f",
+        "S16_LE",
+        "-r",
+        str(RATE),
+        "-c",
+        "1",
+        "-t",
+        "raw",
+    ]
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as err:
@@ -83,8 +98,14 @@ def arecord(device: str) -> Iterator[Chunk]:
         while True:
             data = proc.stdout.read(CHUNK_SAMPLES * 2)
             if len(data) < CHUNK_SAMPLES * 2:
-                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-                raise MicrophoneError(f"arecord -D {device} stopped: {err or 'end of stream'}")
+                err = (
+                    proc.stderr.read().decode(errors="replace").strip()
+                    if proc.stderr
+                    else ""
+                )
+                raise MicrophoneError(
+                    f"arecord -D {device} stopped: {err or 'end of stream'}"
+                )
             yield np.frombuffer(data, dtype=np.int16)
     finally:
         proc.kill()
@@ -105,13 +126,29 @@ class AlsaSink:
         self.device = device
 
     def play(self, audio: np.ndarray, rate: int) -> None:
-        """Play int16 mono `audio` at `rate` Hz; a failing device is raised as OSError."""
-        cmd = ["aplay", "-q", "-D", self.device, "-f", "S16_LE", "-r", str(rate), "-c", "1"]
+        """Play int16 mono `audio` at `rate` Hz; raise OSError if the device fails."""
+        cmd = [
+            "aplay",
+            "-q",
+            "-D",
+            self.device,
+            "-f",
+            "S16_LE",
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+        ]
         result = subprocess.run(
-            [*cmd, "-t", "raw"], input=audio.astype(np.int16).tobytes(), capture_output=True
+            [*cmd, "-t", "raw"],
+            input=audio.astype(np.int16).tobytes(),
+            capture_output=True,
+            check=False,
         )
         if result.returncode:
-            raise OSError(f"aplay -D {self.device}: {result.stderr.decode(errors='replace')}")
+            raise OSError(
+                f"aplay -D {self.device}: {result.stderr.decode(errors='replace')}"
+            )
 
 
 class WavSink:
@@ -136,7 +173,7 @@ class WavSink:
 
 
 def chime(rate: int, seconds: float = 0.15) -> np.ndarray:
-    """A short two-tone chime (660 Hz then 880 Hz) with a soft envelope, int16 at `rate`."""
+    """Return a short two-tone chime (660 then 880 Hz), int16 at `rate`."""
     n = int(rate * seconds / 2)
     t = np.arange(n) / rate
     envelope = np.sin(np.pi * np.arange(n) / n)

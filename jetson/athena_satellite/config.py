@@ -102,7 +102,7 @@ SCHEMA = vol.Schema(
         vol.Optional("vad", default=dict): {
             vol.Optional("engine", default="webrtc"): vol.In(["webrtc", "silero"]),
             vol.Optional("aggressiveness", default=2): vol.All(int, vol.Range(0, 3)),
-            # webrtcvad accepts frames of exactly 10, 20 or 30 ms at 16 kHz, nothing else.
+            # webrtcvad accepts frames of exactly 10, 20 or 30 ms at 16 kHz.
             vol.Optional("frame_ms", default=30): vol.In([10, 20, 30]),
             vol.Optional("silero_threshold", default=0.5): vol.All(
                 vol.Coerce(float), vol.Range(0.0, 1.0)
@@ -165,8 +165,12 @@ def parse(data: Any) -> Config:
         if "wake_words" not in raw:
             raw["wake_words"] = SCHEMA(_defaults())["wake_words"]
     except vol.Invalid as err:
-        raise ConfigError(f"invalid configuration: {humanize_error(data, err)}") from err
-    ha, vad, audio, stt, tts = (raw[k] for k in ("home_assistant", "vad", "audio", "stt", "tts"))
+        raise ConfigError(
+            f"invalid configuration: {humanize_error(data, err)}"
+        ) from err
+    ha, vad, audio, stt, tts = (
+        raw[k] for k in ("home_assistant", "vad", "audio", "stt", "tts")
+    )
     return Config(
         name=raw["name"],
         url=ha["url"],
@@ -193,7 +197,7 @@ def _defaults() -> dict[str, Any]:
 
 
 def load(path: Path) -> Config:
-    """Read and validate the YAML file at `path`; raise ConfigError if it is unusable."""
+    """Read and validate the YAML file at `path`; raise ConfigError if unusable."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:

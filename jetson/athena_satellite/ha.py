@@ -106,7 +106,12 @@ class Connection:
                         await self._serve(ws)
                 except AuthError:
                     raise
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as err:
+                except (
+                    aiohttp.ClientError,
+                    OSError,
+                    asyncio.TimeoutError,
+                    ValueError,
+                ) as err:
                     if self._closing:
                         break
                     delay = self.backoff_s[min(attempt, len(self.backoff_s) - 1)]
@@ -129,17 +134,25 @@ class Connection:
         await ws.send_json({"type": "auth", "access_token": self.token})
         answer = await asyncio.wait_for(ws.receive_json(), timeout)
         if answer.get("type") == "auth_invalid":
-            raise AuthError(f"Home Assistant rejected the token: {answer.get('message', '')}")
+            raise AuthError(
+                f"Home Assistant rejected the token: {answer.get('message', '')}"
+            )
         if answer.get("type") != "auth_ok":
             raise ValueError(f"expected auth_ok, got {answer.get('type')!r}")
         self._ws = ws
         self._announce_id = next(self._ids)
         await ws.send_json(
-            {"id": self._announce_id, "type": "subscribe_events", "event_type": EVENT_ANNOUNCE}
+            {
+                "id": self._announce_id,
+                "type": "subscribe_events",
+                "event_type": EVENT_ANNOUNCE,
+            }
         )
         self.connects += 1
         self.connected.set()
-        _LOGGER.info("connected to Home Assistant %s at %s", hello.get("ha_version"), self.url)
+        _LOGGER.info(
+            "connected to Home Assistant %s at %s", hello.get("ha_version"), self.url
+        )
 
     async def _serve(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
@@ -163,7 +176,9 @@ class Connection:
         else:
             error = message.get("error") or {}
             future.set_exception(
-                RequestError(f"{error.get('code', 'error')}: {error.get('message', '')}")
+                RequestError(
+                    f"{error.get('code', 'error')}: {error.get('message', '')}"
+                )
             )
 
     def _drop(self) -> None:
@@ -171,15 +186,17 @@ class Connection:
         self._ws = None
         for future in self._pending.values():
             if not future.done():
-                future.set_exception(NotConnectedError("connection to Home Assistant lost"))
+                future.set_exception(
+                    NotConnectedError("connection to Home Assistant lost")
+                )
         self._pending.clear()
 
     async def call(self, command: dict[str, Any]) -> Any:
         """Send `command` (without id) and return its result.
 
         Waits up to `request_timeout_s` for a connection and the answer. Raises
-        NotConnectedError (no connection, or lost meanwhile), RequestError (success false)
-        or asyncio.TimeoutError.
+        NotConnectedError (no connection, or lost meanwhile), RequestError (success
+        false) or asyncio.TimeoutError.
         """
         return await asyncio.wait_for(self._call(command), self.request_timeout_s)
 

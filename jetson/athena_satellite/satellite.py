@@ -32,7 +32,9 @@ from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
 TURN_LOGGER = logging.getLogger("athena_satellite.turn")
-# Audio kept after the endpoint for STT (the VAD calls the last soft phoneme silence).
+# Audio kept for STT before the speech start and after its end (the VAD calls the first
+# and last soft phonemes silence).
+LEAD_S = 0.25
 TAIL_S = 0.15
 MIC_RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 SORRY_UNREACHABLE = "Sorry, I can't reach Home Assistant right now."
@@ -70,7 +72,7 @@ class Satellite:
     `connection` is the HA WebSocket connection, already running or about to.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (one argument per engine)
         self,
         config: Config,
         connection: Connection,
@@ -103,13 +105,18 @@ class Satellite:
         if message and target in (None, "", self.config.name):
             self.announcements.put_nowait(message)
 
-    def listen(self, word: WakeWordConfig, start_timeout_s: float | None = None) -> None:
-        """Start recording a command for `word`'s agent (after a wake word or a question)."""
+    def listen(
+        self,
+        word: WakeWordConfig,
+        start_timeout_s: float | None = None,
+        after_wake: bool = False,
+    ) -> None:
+        """Record a command for `word`'s agent (after a wake word or a question)."""
         self.mode = Mode.LISTENING
         self.word = word
         self._heard = []
         self._wake_time = time.monotonic()
-        self.endpointer.reset(start_timeout_s)
+        self.endpointer.reset(start_timeout_s, after_wake)
 
     async def handle(self, chunk: np.ndarray) -> TurnLog | None:
         """Process one 80 ms chunk; return the TurnLog when a turn was answered."""
@@ -118,7 +125,7 @@ class Satellite:
             if name is not None:
                 word = next(w for w in self.config.wake_words if w.name == name)
                 _LOGGER.info("wake word %s", name)
-                self.listen(word)
+                self.listen(word, after_wake=True)
                 if self.config.chime:
                     threading.Thread(
                         target=self.sink.play,
@@ -134,20 +141,26 @@ class Satellite:
         assert self.word is not None
         if result.state is State.NO_SPEECH:
             _LOGGER.info("no command after %s", self.word.name)
+            self.wake_words.reset()
             return None
         decided = time.monotonic()
         audio = np.concatenate(self._heard)
+        start = max(0, (result.speech_start or 0) - int(LEAD_S * RATE))
         end = min(len(audio), (result.speech_end or len(audio)) + int(TAIL_S * RATE))
         turn = TurnLog(self.word.name, self.word.agent_id, endpoint=result.state.value)
         turn.timings_ms["wake_to_end_of_speech"] = 1000 * (decided - self._wake_time)
-        turn.timings_ms["speech"] = 1000 * ((result.speech_end or 0) - (result.speech_start or 0)) / RATE
+        turn.timings_ms["speech"] = (
+            1000 * ((result.speech_end or 0) - (result.speech_start or 0)) / RATE
+        )
         # The silence that ended the command was spoken before `decided`.
         silence_s = ((result.decided_at or 0) - (result.speech_end or 0)) / RATE
         turn.timings_ms["endpoint_silence"] = 1000 * silence_s
-        await self._answer(turn, audio[:end], decided - silence_s)
+        await self._answer(turn, audio[start:end], decided - silence_s)
         return turn
 
-    async def _answer(self, turn: TurnLog, audio: np.ndarray, end_of_speech: float) -> None:
+    async def _answer(
+        self, turn: TurnLog, audio: np.ndarray, end_of_speech: float
+    ) -> None:
         """STT → conversation/process → TTS for one command; log the turn."""
         timings = turn.timings_ms
         start = time.monotonic()
@@ -167,7 +180,9 @@ class Satellite:
                 turn.text, agent, self._conversation_id(agent), self.config.language
             )
         except (NotConnectedError, asyncio.TimeoutError) as err:
-            _LOGGER.warning("Home Assistant did not answer %r: %s", turn.text, err or "timeout")
+            _LOGGER.warning(
+                "Home Assistant did not answer %r: %s", turn.text, err or "timeout"
+            )
             turn.reply = SORRY_UNREACHABLE
         except RequestError as err:
             _LOGGER.warning("Home Assistant refused %r: %s", turn.text, err)
@@ -189,7 +204,9 @@ class Satellite:
             timings["tts_total"] = 1000 * (time.monotonic() - start)
             if first_audio is not None:
                 timings["tts_first_audio"] = 1000 * (first_audio - start)
-                timings["end_of_speech_to_first_audio"] = 1000 * (first_audio - end_of_speech)
+                timings["end_of_speech_to_first_audio"] = 1000 * (
+                    first_audio - end_of_speech
+                )
         self._log(turn)
         if ask_again and self.config.continue_conversation_s > 0:
             assert self.word is not None
@@ -201,14 +218,14 @@ class Satellite:
         TURN_LOGGER.info(turn.as_json())
 
     def _conversation_id(self, agent: str | None) -> str | None:
-        """The agent's last conversation_id if it is younger than the configured time."""
+        """Return the agent's last conversation_id unless it has expired."""
         known = self._conversations.get(agent)
         if known and time.monotonic() - known[1] <= self.config.conversation_timeout_s:
             return known[0]
         return None
 
     def speak_blocking(self, text: str) -> float | None:
-        """Synthesize `text` sentence by sentence in a thread and play each as it is ready.
+        """Synthesize `text` sentence by sentence in a thread, play each when ready.
 
         Returns the monotonic time the first sentence went to the sink (None if the text
         gave no audio). Errors of the synthesizer or the sink are raised.
@@ -241,12 +258,13 @@ class Satellite:
             _LOGGER.error("cannot play audio: %s", err)
 
     async def process_audio(self, audio: np.ndarray) -> TurnLog | None:
-        """Run the pipeline once on a recording (16 kHz int16) with 1 s of silence added.
+        """Run the pipeline once on a recording (16 kHz int16), 1 s of silence added.
 
         The wake word is optional: if none is heard, the whole recording is the command
         for the first configured wake word's agent. Returns the turn (None: no speech).
         """
         padded = np.concatenate([audio, np.zeros(RATE, np.int16)])
+        self.mode = Mode.IDLE
         self.wake_words.reset()
         woke = False
         for chunk in chunks(padded):
@@ -272,7 +290,9 @@ class Satellite:
         mic: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=200)
         loop = asyncio.get_running_loop()
         stop = threading.Event()
-        threading.Thread(target=self._read_mic, args=(source, mic, loop, stop), daemon=True).start()
+        threading.Thread(
+            target=self._read_mic, args=(source, mic, loop, stop), daemon=True
+        ).start()
         ha = asyncio.create_task(self.connection.run())
         try:
             while not ha.done():

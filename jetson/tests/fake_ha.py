@@ -40,8 +40,8 @@ def conversation_result(
 class FakeHA:
     """The fake's state: what it was asked and how it answers."""
 
-    answer: Callable[[dict[str, Any]], dict[str, Any]] = lambda command: conversation_result(
-        f"You said: {command['text']}", "conv-1"
+    answer: Callable[[dict[str, Any]], dict[str, Any]] = lambda command: (
+        conversation_result(f"You said: {command['text']}", "conv-1")
     )
     commands: list[dict[str, Any]] = field(default_factory=list)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -58,7 +58,9 @@ class FakeHA:
         auth = await ws.receive_json()
         self.auth_attempts += 1
         if auth.get("type") != "auth" or auth.get("access_token") != TOKEN:
-            await ws.send_json({"type": "auth_invalid", "message": "Invalid access token or password"})
+            await ws.send_json(
+                {"type": "auth_invalid", "message": "Invalid access token or password"}
+            )
             await ws.close()
             return ws
         await ws.send_json({"type": "auth_ok", "ha_version": HA_VERSION})
@@ -69,7 +71,14 @@ class FakeHA:
             command = message.json()
             if command["type"] == "subscribe_events":
                 self.subscriptions[command["id"]] = ws
-                await ws.send_json({"id": command["id"], "type": "result", "success": True, "result": None})
+                await ws.send_json(
+                    {
+                        "id": command["id"],
+                        "type": "result",
+                        "success": True,
+                        "result": None,
+                    }
+                )
             elif command["type"] == "conversation/process":
                 self.commands.append(command)
                 await asyncio.sleep(self.delay_s)
@@ -77,16 +86,33 @@ class FakeHA:
                     result = self.answer(command)
                 except Exception as err:  # answered as HA answers a failing command
                     error = {"code": "home_assistant_error", "message": repr(err)}
-                    await ws.send_json({"id": command["id"], "type": "result", "success": False, "error": error})
+                    await ws.send_json(
+                        {
+                            "id": command["id"],
+                            "type": "result",
+                            "success": False,
+                            "error": error,
+                        }
+                    )
                 else:
-                    await ws.send_json({"id": command["id"], "type": "result", "success": True, "result": result})
+                    await ws.send_json(
+                        {
+                            "id": command["id"],
+                            "type": "result",
+                            "success": True,
+                            "result": result,
+                        }
+                    )
             else:
                 await ws.send_json(
                     {
                         "id": command["id"],
                         "type": "result",
                         "success": False,
-                        "error": {"code": "unknown_command", "message": "Unknown command."},
+                        "error": {
+                            "code": "unknown_command",
+                            "message": "Unknown command.",
+                        },
                     }
                 )
         self.sockets.remove(ws)
@@ -105,7 +131,11 @@ class FakeHA:
                             "data": data,
                             "origin": "LOCAL",
                             "time_fired": "2026-11-21T08:00:00+00:00",
-                            "context": {"id": "01J", "parent_id": None, "user_id": None},
+                            "context": {
+                                "id": "01J",
+                                "parent_id": None,
+                                "user_id": None,
+                            },
                         },
                     }
                 )

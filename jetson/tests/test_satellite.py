@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
+import json
 import logging
 import time
 
 import numpy as np
 import pytest
 
-from athena_satellite.audio import CHUNK_SAMPLES, RATE, MicrophoneError, chunks, resample
+from athena_satellite.audio import (
+    CHUNK_SAMPLES,
+    RATE,
+    MicrophoneError,
+    chunks,
+    resample,
+)
 from athena_satellite.ha import AuthError, Connection
 from athena_satellite.satellite import SORRY_FAILED, SORRY_UNREACHABLE, Mode
 from training import speech
@@ -24,7 +30,9 @@ COMMAND = "Turn on the kitchen lights."
 
 def spoken(sink, transcriber) -> list[str]:
     """What the satellite said, as words (its WAV sink transcribed)."""
-    return words(transcriber.transcribe(resample(np.concatenate(sink.parts), sink.rate, RATE)))
+    return words(
+        transcriber.transcribe(resample(np.concatenate(sink.parts), sink.rate, RATE))
+    )
 
 
 async def started(connection: Connection) -> asyncio.Task:
@@ -33,7 +41,9 @@ async def started(connection: Connection) -> asyncio.Task:
     return task
 
 
-async def test_a_rejected_token_stops_with_auth_error(fake_ha, make_config, make_satellite) -> None:
+async def test_a_rejected_token_stops_with_auth_error(
+    fake_ha, make_config, make_satellite
+) -> None:
     config = make_config(fake_ha.url)
     connection = Connection(config.url, "wrong-token", backoff_s=(0.05,))
     with pytest.raises(AuthError, match="Invalid access token"):
@@ -44,13 +54,15 @@ async def test_a_rejected_token_stops_with_auth_error(fake_ha, make_config, make
 async def test_reconnects_after_home_assistant_drops_the_connection(
     fake_ha, make_config, make_satellite, caplog
 ) -> None:
-    satellite, sink = make_satellite(make_config(fake_ha.url))
+    satellite, _sink = make_satellite(make_config(fake_ha.url))
     task = await started(satellite.connection)
     await fake_ha.drop()
     async with asyncio.timeout(5):
         while satellite.connection.connects < 2:
             await asyncio.sleep(0.02)
-    turn = await satellite.process_audio(join(speech.silence(0.3), speech.piper(COMMAND)))
+    turn = await satellite.process_audio(
+        join(speech.silence(0.3), speech.piper(COMMAND))
+    )
     assert turn is not None and turn.reply == "You said: Turn on the kitchen lights."
     assert "unreachable" in caplog.text
     await satellite.connection.close()
@@ -63,13 +75,21 @@ async def test_follow_ups_reuse_the_conversation_id_until_it_expires(
     fake_ha.answer = lambda command: conversation_result(
         "Done.", command.get("conversation_id") or f"conv-{len(fake_ha.commands)}"
     )
-    satellite, _sink = make_satellite(make_config(fake_ha.url, home_assistant={"conversation_timeout_s": 60}))
+    satellite, _sink = make_satellite(
+        make_config(fake_ha.url, home_assistant={"conversation_timeout_s": 60})
+    )
     task = await started(satellite.connection)
     for text in ("Turn on the kitchen lights.", "And the hallway too."):
         await satellite.process_audio(join(speech.silence(0.3), speech.piper(text)))
     satellite._conversations[None] = ("conv-1", time.monotonic() - 61)  # a minute later
-    await satellite.process_audio(join(speech.silence(0.3), speech.piper("Lock the front door.")))
-    assert [c.get("conversation_id") for c in fake_ha.commands] == [None, "conv-1", None]
+    await satellite.process_audio(
+        join(speech.silence(0.3), speech.piper("Lock the front door."))
+    )
+    assert [c.get("conversation_id") for c in fake_ha.commands] == [
+        None,
+        "conv-1",
+        None,
+    ]
     assert all(c["text"] for c in fake_ha.commands)
     assert all(c["language"] == "en" and "agent_id" not in c for c in fake_ha.commands)
     await satellite.connection.close()
@@ -79,22 +99,33 @@ async def test_follow_ups_reuse_the_conversation_id_until_it_expires(
 async def test_a_question_is_followed_without_a_wake_word(
     fake_ha, make_config, make_satellite, transcriber
 ) -> None:
-    """'Hey Jarvis, turn on the lights' → 'Which room?' → 'kitchen' heard without wake word."""
+    """'Turn on the lights' → 'Which room?' → 'kitchen', heard without a wake word."""
     fake_ha.answer = lambda command: (
         conversation_result("Which room?", "conv-7", continue_conversation=True)
         if len(fake_ha.commands) == 1
         else conversation_result("The kitchen lights are on.", "conv-7")
     )
-    config = make_config(fake_ha.url, wake_words=[{"name": "jarvis", "model": "hey_jarvis", "agent_id": "conversation.athena"}])
+    config = make_config(
+        fake_ha.url,
+        wake_words=[
+            {"name": "jarvis", "model": "hey_jarvis", "agent_id": "conversation.athena"}
+        ],
+    )
     satellite, sink = make_satellite(config)
     task = await started(satellite.connection)
     turns = []
-    audio = join(speech.silence(1), speech.piper("Hey Jarvis, turn on the lights."), speech.silence(1))
+    audio = join(
+        speech.silence(1),
+        speech.piper("Hey Jarvis, turn on the lights."),
+        speech.silence(1),
+    )
     for chunk in chunks(audio):
         if turn := await satellite.handle(chunk):
             turns.append(turn)
     assert satellite.mode is Mode.LISTENING  # the question re-opened the microphone
-    for chunk in chunks(join(speech.silence(0.3), speech.piper("In the kitchen."), speech.silence(1))):
+    for chunk in chunks(
+        join(speech.silence(0.3), speech.piper("In the kitchen."), speech.silence(1))
+    ):
         if turn := await satellite.handle(chunk):
             turns.append(turn)
     assert [t.reply for t in turns] == ["Which room?", "The kitchen lights are on."]
@@ -130,8 +161,14 @@ async def test_announcements_are_spoken_and_a_failing_microphone_is_retried(
     run = asyncio.create_task(satellite.run(source))
     await asyncio.wait_for(satellite.connection.connected.wait(), 5)
     await asyncio.sleep(0.1)
-    await fake_ha.fire("athena_announce", {"message": "Someone is at the back door.", "satellite": "garage"})
-    await fake_ha.fire("athena_announce", {"message": "Someone is at the front door.", "satellite": None})
+    await fake_ha.fire(
+        "athena_announce",
+        {"message": "Someone is at the back door.", "satellite": "garage"},
+    )
+    await fake_ha.fire(
+        "athena_announce",
+        {"message": "Someone is at the front door.", "satellite": None},
+    )
     async with asyncio.timeout(20):
         while not sink.parts:
             await asyncio.sleep(0.05)
@@ -146,38 +183,69 @@ async def test_announcements_are_spoken_and_a_failing_microphone_is_retried(
     run.cancel()
 
 
-async def test_unreachable_home_assistant_is_said_not_raised(make_config, make_satellite, transcriber) -> None:
-    config = make_config("ws://127.0.0.1:9/api/websocket", home_assistant={"request_timeout_s": 1})
+async def test_unreachable_home_assistant_is_said_not_raised(
+    make_config, make_satellite, transcriber
+) -> None:
+    config = make_config(
+        "ws://127.0.0.1:9/api/websocket", home_assistant={"request_timeout_s": 1}
+    )
     satellite, sink = make_satellite(config)
     task = asyncio.create_task(satellite.connection.run())
-    turn = await satellite.process_audio(join(speech.silence(0.3), speech.piper(COMMAND)))
+    turn = await satellite.process_audio(
+        join(speech.silence(0.3), speech.piper(COMMAND))
+    )
     assert turn is not None and turn.reply == SORRY_UNREACHABLE
     assert spoken(sink, transcriber) == words(SORRY_UNREACHABLE)
     await satellite.connection.close()
     task.cancel()
 
 
-async def test_a_refused_command_is_said_not_raised(fake_ha, make_config, make_satellite) -> None:
-    config = make_config(fake_ha.url, wake_words=[{"name": "jarvis", "model": "hey_jarvis", "agent_id": "conversation.missing"}])
-    fake_ha.answer = lambda command: (_ for _ in ()).throw(KeyError(command["agent_id"]))
+async def test_a_refused_command_is_said_not_raised(
+    fake_ha, make_config, make_satellite
+) -> None:
+    config = make_config(
+        fake_ha.url,
+        wake_words=[
+            {
+                "name": "jarvis",
+                "model": "hey_jarvis",
+                "agent_id": "conversation.missing",
+            }
+        ],
+    )
+    fake_ha.answer = lambda command: (_ for _ in ()).throw(
+        KeyError(command["agent_id"])
+    )
     satellite, _sink = make_satellite(config)
     task = await started(satellite.connection)
-    turn = await satellite.process_audio(join(speech.silence(0.3), speech.piper(COMMAND)))
+    turn = await satellite.process_audio(
+        join(speech.silence(0.3), speech.piper(COMMAND))
+    )
     assert turn is not None and turn.reply == SORRY_FAILED
     await satellite.connection.close()
     await task
 
 
-async def test_a_turn_logs_one_json_line_with_every_stage(fake_ha, make_config, make_satellite, caplog) -> None:
+async def test_a_turn_logs_one_json_line_with_every_stage(
+    fake_ha, make_config, make_satellite, caplog
+) -> None:
     satellite, _sink = make_satellite(make_config(fake_ha.url))
     task = await started(satellite.connection)
     caplog.set_level(logging.INFO, logger="athena_satellite.turn")
     await satellite.process_audio(join(speech.silence(0.5), speech.piper(COMMAND)))
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "athena_satellite.turn"]
+    (line,) = [
+        r.getMessage() for r in caplog.records if r.name == "athena_satellite.turn"
+    ]
     record = json.loads(line)
     assert record["event"] == "turn" and record["endpoint"] == "done"
     assert set(record["timings_ms"]) >= {
-        "speech", "endpoint_silence", "stt", "ha", "tts_first_audio", "tts_total", "end_of_speech_to_first_audio"
+        "speech",
+        "endpoint_silence",
+        "stt",
+        "ha",
+        "tts_first_audio",
+        "tts_total",
+        "end_of_speech_to_first_audio",
     }
     await satellite.connection.close()
     await task

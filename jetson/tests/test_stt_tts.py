@@ -13,16 +13,20 @@ from .conftest import join, words
 @pytest.mark.parametrize(
     ("text", "clip"),
     [
-        ("turn on the kitchen lights", lambda t: speech.piper(t)),
+        ("turn on the kitchen lights", speech.piper),
         ("open the garage door", lambda t: speech.espeak(t, "en-us", speed=150)),
     ],
 )
 def test_stt_returns_the_command(transcriber, text, clip) -> None:
-    heard = transcriber.transcribe(join(speech.silence(0.3), clip(text), speech.silence(0.3)))
+    heard = transcriber.transcribe(
+        join(speech.silence(0.3), clip(text), speech.silence(0.3))
+    )
     assert words(heard) == words(text)
 
 
-def test_tts_speaks_sentence_by_sentence_and_transcribes_back(synthesizer, transcriber) -> None:
+def test_tts_speaks_sentence_by_sentence_and_transcribes_back(
+    synthesizer, transcriber
+) -> None:
     reply = "The kitchen lights are on. It will rain tomorrow afternoon."
     sentences = list(synthesizer.sentences(reply))
     assert len(sentences) == 2

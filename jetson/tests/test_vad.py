@@ -1,4 +1,4 @@
-"""Endpointing on generated speech: the command ends within 300 ms of the end of speech."""
+"""Endpointing on generated speech: a command ends <= 300 ms after its speech."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def endpoint(endpointer: Endpointer, audio: np.ndarray) -> Result:
     "clip",
     [
         lambda: speech.piper("Turn on the kitchen lights."),
-        lambda: speech.piper("What is the weather going to be like tomorrow in Boston?"),
+        lambda: speech.piper(
+            "What is the weather going to be like tomorrow in Boston?"
+        ),
         lambda: speech.espeak("Set a timer for ten minutes", "en-gb+f2"),
     ],
     ids=["lights", "weather", "timer"],
@@ -46,12 +48,14 @@ def test_ends_within_300_ms_of_the_end_of_speech(make_config, engine, clip) -> N
 
 
 def test_noise_that_never_stops_ends_at_max_length(make_config) -> None:
-    """webrtcvad calls white noise speech: the maximum length ends the command."""
+    """Webrtcvad calls white noise speech: the maximum length ends the command."""
     config = make_config(vad={"max_s": 3})
     audio = join(speech.silence(LEAD_S), speech.noise("whitenoise", 8, volume=0.5))
     result = endpoint(Endpointer(config.vad), audio)
     assert result.state is State.MAX_LENGTH
-    assert (result.decided_at - result.speech_start) / RATE == pytest.approx(3, abs=0.05)
+    assert (result.decided_at - result.speech_start) / RATE == pytest.approx(
+        3, abs=0.05
+    )
 
 
 def test_silero_does_not_call_noise_speech(make_config) -> None:
@@ -75,7 +79,9 @@ def test_webrtc_frames_must_be_10_20_or_30_ms(make_config) -> None:
 def test_frames_of_odd_sized_chunks_are_carried_over(make_config) -> None:
     """A chunk that is no multiple of the frame keeps its remainder for the next one."""
     endpointer = Endpointer(make_config().vad)
-    audio = join(speech.silence(LEAD_S), speech.piper("Turn on the lights."), speech.silence(2))
+    audio = join(
+        speech.silence(LEAD_S), speech.piper("Turn on the lights."), speech.silence(2)
+    )
     for start in range(0, len(audio), 1000):
         if endpointer.process(audio[start : start + 1000]).finished:
             break

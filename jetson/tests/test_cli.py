@@ -1,0 +1,146 @@
+"""`python -m athena_satellite` as a user runs it: process a WAV, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+import sys
+
+import yaml
+
+from athena_satellite.audio import read_wav, write_wav
+from training import speech
+
+from .conftest import join, words
+from .fake_ha import TOKEN
+
+
+async def satellite(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "athena_satellite",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+def config_file(tmp_path: Path, url: str, **extra) -> Path:
+    path = tmp_path / "satellite.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {"home_assistant": {"url": url}, "audio": {"chime": False}, **extra}
+        )
+    )
+    return path
+
+
+async def test_process_runs_the_whole_pipeline_on_a_wav(
+    fake_ha, tmp_path, transcriber
+) -> None:
+    wav, out = tmp_path / "command.wav", tmp_path / "reply.wav"
+    audio = join(
+        speech.silence(0.5),
+        speech.espeak("hey jarvis"),
+        speech.piper("turn on the kitchen lights"),
+        speech.silence(0.5),
+    )
+    write_wav(wav, audio, 16000)
+    code, stdout, stderr = await satellite(
+        "process",
+        "--wav",
+        str(wav),
+        "--out",
+        str(out),
+        "--config",
+        str(config_file(tmp_path, fake_ha.url)),
+        env={"ATHENA_HA_TOKEN": TOKEN},
+    )
+    assert code == 0, stderr
+    turn = json.loads(stdout)
+    assert turn["wake_word"] == "jarvis"
+    assert words(turn["text"]) == words("turn on the kitchen lights")
+    assert words(transcriber.transcribe(read_wav(out))) == words(turn["reply"])
+    assert set(turn["timings_ms"]) >= {"stt", "ha", "tts_first_audio"}
+
+
+async def test_process_without_a_wake_word_uses_the_whole_file(
+    fake_ha, tmp_path
+) -> None:
+    wav, out = tmp_path / "command.wav", tmp_path / "reply.wav"
+    write_wav(
+        wav,
+        join(speech.silence(0.3), speech.piper("turn on the kitchen lights")),
+        16000,
+    )
+    code, stdout, stderr = await satellite(
+        "process",
+        "--wav",
+        str(wav),
+        "--out",
+        str(out),
+        "--config",
+        str(config_file(tmp_path, fake_ha.url)),
+        env={"ATHENA_HA_TOKEN": TOKEN},
+    )
+    assert code == 0, stderr
+    assert json.loads(stdout)["wake_word"] == "jarvis"
+    assert "no wake word heard" in stderr
+
+
+async def test_a_wrong_token_is_a_clear_error(fake_ha, tmp_path) -> None:
+    wav = tmp_path / "command.wav"
+    write_wav(wav, speech.piper("turn on the kitchen lights"), 16000)
+    code, _out, stderr = await satellite(
+        "process",
+        "--wav",
+        str(wav),
+        "--out",
+        str(tmp_path / "r.wav"),
+        "--config",
+        str(config_file(tmp_path, fake_ha.url)),
+        env={"ATHENA_HA_TOKEN": "nope"},
+    )
+    assert code == 2
+    assert "rejected the token" in stderr
+
+
+async def test_configuration_errors_name_the_problem(tmp_path) -> None:
+    env = {"ATHENA_HA_TOKEN": ""}
+    code, _out, stderr = await satellite(
+        "run",
+        "--config",
+        str(config_file(tmp_path, "ws://h:8123/api/websocket")),
+        env=env,
+    )
+    assert (code, stderr.strip()) == (
+        2,
+        "error: no Home Assistant token: "
+        "set home_assistant.token_file or $ATHENA_HA_TOKEN",
+    )
+    bad = config_file(tmp_path, "http://h:8123", vad={"frame_ms": 80})
+    code, _out, stderr = await satellite(
+        "run", "--config", str(bad), env={"ATHENA_HA_TOKEN": "x"}
+    )
+    assert code == 2 and "home_assistant" in stderr and "frame_ms" in stderr
+    code, _out, stderr = await satellite(
+        "run", "--config", str(tmp_path / "missing.yaml")
+    )
+    assert code == 2 and "cannot read" in stderr
+    wake = config_file(
+        tmp_path,
+        "ws://h/api/websocket",
+        wake_words=[{"name": "x", "model": "hey_nobody"}],
+    )
+    code, _out, stderr = await satellite(
+        "run", "--config", str(wake), env={"ATHENA_HA_TOKEN": "x"}
+    )
+    assert code == 2 and "no wake word model 'hey_nobody'" in stderr
