@@ -62,9 +62,6 @@ async def _process(config: Config, wav: Path, out: Path) -> int:
         await satellite.connection.close()
         ha.cancel()
     sink.save(out)
-    if ha.done() and not ha.cancelled() and isinstance(ha.exception(), AuthError):
-        print(f"error: {ha.exception()}", file=sys.stderr)
-        return 2
     if turn is None:
         print("error: no speech found in the recording", file=sys.stderr)
         return 1

@@ -34,6 +34,7 @@ class WakeWordConfig:
     agent_id: str | None
     threshold: float
     refractory_s: float
+    patience: int = 1  # consecutive 80 ms chunks at or above the threshold
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ _WAKE_WORD = vol.Schema(
         vol.Optional("refractory_s", default=2.0): vol.All(
             vol.Coerce(float), vol.Range(min=0.0)
         ),
+        vol.Optional("patience", default=1): vol.All(int, vol.Range(min=1, max=10)),
     }
 )
 _SECONDS = vol.All(vol.Coerce(float), vol.Range(min=0.0))

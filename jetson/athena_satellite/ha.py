@@ -90,6 +90,7 @@ class Connection:
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._announce_id: int | None = None
         self._closing = False
+        self.auth_error: AuthError | None = None
 
     async def run(self) -> None:
         """Connect, authenticate, subscribe and read until closed; reconnect on loss.
@@ -104,7 +105,9 @@ class Connection:
                         await self._authenticate(ws)
                         attempt = 0
                         await self._serve(ws)
-                except AuthError:
+                except AuthError as err:
+                    self.auth_error = err
+                    self.connected.set()  # wake waiting requests: they raise it
                     raise
                 except (
                     aiohttp.ClientError,
@@ -196,12 +199,15 @@ class Connection:
 
         Waits up to `request_timeout_s` for a connection and the answer. Raises
         NotConnectedError (no connection, or lost meanwhile), RequestError (success
-        false) or asyncio.TimeoutError.
+        false), asyncio.TimeoutError, or AuthError once HA has rejected the token.
         """
         return await asyncio.wait_for(self._call(command), self.request_timeout_s)
 
     async def _call(self, command: dict[str, Any]) -> Any:
-        await self.connected.wait()
+        if self.auth_error is None:
+            await self.connected.wait()
+        if self.auth_error is not None:
+            raise self.auth_error
         ws = self._ws
         if ws is None:
             raise NotConnectedError("not connected to Home Assistant")

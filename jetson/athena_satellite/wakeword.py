@@ -84,8 +84,9 @@ def _scorer(path: Path) -> tuple[Callable[[np.ndarray], float], int]:
 class WakeWords:
     """Score every configured wake word on each 80 ms chunk.
 
-    `process(chunk)` returns the name of a word whose score reached its threshold (the
-    highest if several did) outside that word's refractory time, else None.
+    `process(chunk)` returns the name of a word whose score has been at or above its
+    threshold for `patience` consecutive chunks (openWakeWord's `patience`; the highest
+    score if several words qualify) outside that word's refractory time, else None.
     """
 
     def __init__(self, words: Sequence[WakeWordConfig]) -> None:
@@ -99,6 +100,7 @@ class WakeWords:
         self.scorers = [_scorer(model_path(w.model)) for w in self.words]
         self.scores = [0.0] * len(self.words)
         self._blocked_until: list[int] = []  # per word, in samples since the last reset
+        self._streak: list[int] = []
         self._position = 0
         self._chunks = 0
         self.reset()
@@ -109,6 +111,7 @@ class WakeWords:
         self._chunks = 0
         self._blocked_until = [0] * len(self.words)
         self._position = 0
+        self._streak = [0] * len(self.words)  # consecutive chunks at or above threshold
 
     def process(self, chunk: np.ndarray) -> str | None:
         """Score a chunk (shape (1280,), int16, 16 kHz); return a detected word or None.
@@ -128,9 +131,10 @@ class WakeWords:
         ):
             value = score(self.features.get_features(frames).astype(np.float32))
             self.scores[i] = value
+            self._streak[i] = self._streak[i] + 1 if value >= word.threshold else 0
             if (
                 self._chunks > WARM_UP_CHUNKS
-                and value >= word.threshold
+                and self._streak[i] >= word.patience
                 and self._position >= self._blocked_until[i]
                 and (best is None or value > best[0])
             ):

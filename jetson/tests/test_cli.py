@@ -43,27 +43,30 @@ def config_file(tmp_path: Path, url: str, **extra) -> Path:
     return path
 
 
+async def process(
+    tmp_path: Path, url: str, audio, token: str = TOKEN
+) -> tuple[int, str, str, Path]:
+    """Run `process --wav` on `audio`; return (status, stdout, stderr, reply WAV)."""
+    wav, out = tmp_path / "command.wav", tmp_path / "reply.wav"
+    write_wav(wav, audio, 16000)
+    config = config_file(tmp_path, url)
+    code, stdout, stderr = await satellite(
+        "process", "--wav", str(wav), "--out", str(out), "--config", str(config),
+        env={"ATHENA_HA_TOKEN": token},
+    )  # fmt: skip
+    return code, stdout, stderr, out
+
+
 async def test_process_runs_the_whole_pipeline_on_a_wav(
     fake_ha, tmp_path, transcriber
 ) -> None:
-    wav, out = tmp_path / "command.wav", tmp_path / "reply.wav"
     audio = join(
         speech.silence(0.5),
         speech.espeak("hey jarvis"),
         speech.piper("turn on the kitchen lights"),
         speech.silence(0.5),
     )
-    write_wav(wav, audio, 16000)
-    code, stdout, stderr = await satellite(
-        "process",
-        "--wav",
-        str(wav),
-        "--out",
-        str(out),
-        "--config",
-        str(config_file(tmp_path, fake_ha.url)),
-        env={"ATHENA_HA_TOKEN": TOKEN},
-    )
+    code, stdout, stderr, out = await process(tmp_path, fake_ha.url, audio)
     assert code == 0, stderr
     turn = json.loads(stdout)
     assert turn["wake_word"] == "jarvis"
@@ -75,40 +78,16 @@ async def test_process_runs_the_whole_pipeline_on_a_wav(
 async def test_process_without_a_wake_word_uses_the_whole_file(
     fake_ha, tmp_path
 ) -> None:
-    wav, out = tmp_path / "command.wav", tmp_path / "reply.wav"
-    write_wav(
-        wav,
-        join(speech.silence(0.3), speech.piper("turn on the kitchen lights")),
-        16000,
-    )
-    code, stdout, stderr = await satellite(
-        "process",
-        "--wav",
-        str(wav),
-        "--out",
-        str(out),
-        "--config",
-        str(config_file(tmp_path, fake_ha.url)),
-        env={"ATHENA_HA_TOKEN": TOKEN},
-    )
+    audio = join(speech.silence(0.3), speech.piper("turn on the kitchen lights"))
+    code, stdout, stderr, _out = await process(tmp_path, fake_ha.url, audio)
     assert code == 0, stderr
-    assert json.loads(stdout)["wake_word"] == "jarvis"
+    assert json.loads(stdout)["wake_word"] == "athena"
     assert "no wake word heard" in stderr
 
 
 async def test_a_wrong_token_is_a_clear_error(fake_ha, tmp_path) -> None:
-    wav = tmp_path / "command.wav"
-    write_wav(wav, speech.piper("turn on the kitchen lights"), 16000)
-    code, _out, stderr = await satellite(
-        "process",
-        "--wav",
-        str(wav),
-        "--out",
-        str(tmp_path / "r.wav"),
-        "--config",
-        str(config_file(tmp_path, fake_ha.url)),
-        env={"ATHENA_HA_TOKEN": "nope"},
-    )
+    audio = speech.piper("turn on the kitchen lights")
+    code, _out, stderr, _wav = await process(tmp_path, fake_ha.url, audio, "nope")
     assert code == 2
     assert "rejected the token" in stderr
 

@@ -49,6 +49,8 @@ async def test_a_rejected_token_stops_with_auth_error(
     with pytest.raises(AuthError, match="Invalid access token"):
         await asyncio.wait_for(connection.run(), 5)
     assert fake_ha.auth_attempts == 1  # retrying cannot fix a token: no hammering
+    with pytest.raises(AuthError):  # at once, not after the request timeout
+        await asyncio.wait_for(connection.process("hello", None, None, "en"), 1)
 
 
 async def test_reconnects_after_home_assistant_drops_the_connection(
@@ -81,7 +83,10 @@ async def test_follow_ups_reuse_the_conversation_id_until_it_expires(
     task = await started(satellite.connection)
     for text in ("Turn on the kitchen lights.", "And the hallway too."):
         await satellite.process_audio(join(speech.silence(0.3), speech.piper(text)))
-    satellite._conversations[None] = ("conv-1", time.monotonic() - 61)  # a minute later
+    satellite._conversations["conversation.athena"] = (
+        "conv-1",
+        time.monotonic() - 61,
+    )  # a minute later
     await satellite.process_audio(
         join(speech.silence(0.3), speech.piper("Lock the front door."))
     )
@@ -91,7 +96,8 @@ async def test_follow_ups_reuse_the_conversation_id_until_it_expires(
         None,
     ]
     assert all(c["text"] for c in fake_ha.commands)
-    assert all(c["language"] == "en" and "agent_id" not in c for c in fake_ha.commands)
+    assert all(c["language"] == "en" for c in fake_ha.commands)
+    assert {c["agent_id"] for c in fake_ha.commands} == {"conversation.athena"}
     await satellite.connection.close()
     await task
 

@@ -59,3 +59,102 @@ HELD_OUT = (
     "Are there any delays at the airport this evening?",
     "Play some quiet music in the living room.",
 )
+
+# Words and phrases that sound like "athena" but are not it (training and held-out use
+# them all, each with its own voices).
+CONFUSABLES = (
+    "athens",
+    "ethan",
+    "a thing",
+    "arena",
+    "at the end",
+    "anthem",
+    "hey siri",
+    "jarvis",
+    "hey jarvis",
+    "alexa",
+    "tina",
+    "athenian",
+    "catherine",
+    "martina",
+    "a theme",
+    "then a",
+    "edna",
+    "helena",
+    "ocean",
+    "a tenor",
+    "anything",
+    "at least",
+    "hyena",
+    "the arena",
+    "a thinner",
+    "ok nabu",
+    "hey mycroft",
+    "kathleen",
+    "regina",
+    "christina",
+)
+
+_SUBJECTS = (
+    "my brother",
+    "the teacher",
+    "our neighbour",
+    "the old man",
+    "a little girl",
+    "my boss",
+    "the doctor",
+    "the children",
+    "your friend",
+    "the driver",
+    "my aunt",
+    "the chef",
+)
+_VERBS = (
+    "found",
+    "painted",
+    "forgot",
+    "carried",
+    "cleaned",
+    "sold",
+    "borrowed",
+    "fixed",
+    "lost",
+    "ordered",
+    "described",
+    "brought",
+)
+_OBJECTS = (
+    "a red umbrella",
+    "the broken chair",
+    "three apples",
+    "an old guitar",
+    "the map",
+    "a birthday cake",
+    "the blue car",
+    "two tickets",
+    "the garden hose",
+    "a warm coat",
+    "the kitchen table",
+    "some fresh bread",
+)
+_TAILS = (
+    "yesterday",
+    "last summer",
+    "before dinner",
+    "on the way home",
+    "in the morning",
+    "after the game",
+    "near the station",
+    "for no reason",
+    "at the market",
+    "again",
+)
+
+
+def random_sentences(rng, count: int) -> list[str]:
+    """Return `count` random sentences "subject verb object tail." drawn with `rng`."""
+    return [
+        f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} "
+        f"{rng.choice(_TAILS)}."
+        for _ in range(count)
+    ]
