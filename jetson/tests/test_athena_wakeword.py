@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 import pytest
 
 from athena_satellite.audio import chunks
-from training import data, speech
+from athena_satellite.wakeword import WakeWords
+from training import speech
 
 from .conftest import join
+from .test_wakeword import detections
 
-VOICES = [data.Voice("piper", "eval"), data.Voice("espeak", "en-gb-scotland+m3")]
+# Held-out accents (never in training) at espeak-ng's default speed and pitch, which is
+# deterministic; how often held-out voices are missed is bench/wakeword_athena.py's job.
+HELD_OUT = [
+    ("en-029", "Athena,"),
+    ("en-gb-x-gbclan", "Athena,"),
+    ("en-029+f3", "hey athena,"),
+]
 
 
-@pytest.mark.parametrize("voice", VOICES, ids=lambda v: v.name)
+@pytest.mark.parametrize(("voice", "text"), HELD_OUT)
 async def test_athena_wakes_the_satellite_for_athenas_agent(
-    fake_ha, make_config, make_satellite, voice
+    fake_ha, make_config, make_satellite, voice, text
 ) -> None:
     """A held-out voice says "Athena", then the command: Athena's agent gets it."""
     satellite, _sink = make_satellite(make_config(fake_ha.url))
     assert [w.name for w in satellite.config.wake_words] == ["athena", "jarvis"]
     task = asyncio.create_task(satellite.connection.run())
-    rng = np.random.default_rng(5)
     audio = join(
         speech.silence(1),
-        voice.say("Athena", rng),
+        speech.espeak(text, voice),
         speech.silence(0.4),
         speech.piper("Turn on the kitchen lights."),
         speech.silence(1),
@@ -39,17 +45,9 @@ async def test_athena_wakes_the_satellite_for_athenas_agent(
     await task
 
 
-def test_athena_stays_quiet_on_its_confusables() -> None:
+def test_athena_stays_quiet_on_its_confusables(make_config) -> None:
     """Held-out voices saying words close to "athena" do not wake it."""
-    from athena_satellite.config import WakeWordConfig
-    from athena_satellite.wakeword import WakeWords
-
-    from .test_wakeword import detections
-
-    rng = np.random.default_rng(6)
-    words = WakeWords(
-        [WakeWordConfig("athena", "athena", "conversation.athena", 0.5, 2.0)]
-    )
+    words = WakeWords([w for w in make_config().wake_words if w.name == "athena"])
     clips = []
     for text in (
         "athens",
@@ -60,5 +58,6 @@ def test_athena_stays_quiet_on_its_confusables() -> None:
         "anthem",
         "hey siri",
     ):
-        clips += [VOICES[1].say(text, rng), speech.silence(0.8)]
+        for voice, _ in HELD_OUT:
+            clips += [speech.espeak(text, voice), speech.silence(0.8)]
     assert detections(words, join(speech.silence(1), *clips)) == []

@@ -37,6 +37,7 @@ _LOGGER = logging.getLogger("training")
 WINDOW = 16  # embeddings per example (the model input), 80 ms apart
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 PATIENCE = 2  # the shipped `patience` of the athena word (default.yaml)
+MAX_FRR = 0.10  # the false-reject rate the threshold may cost (the issue's target)
 OUT = (
     Path(__file__).resolve().parent.parent
     / "athena_satellite"
@@ -115,7 +116,7 @@ def negative_audio(
     """Speak each confusable and sentence in a few training voices (non-wake speech)."""
     clips = []
     for text in corpus.CONFUSABLES:
-        for index in rng.choice(len(voices), size=12, replace=False):
+        for index in rng.choice(len(voices), size=6, replace=False):
             clips.append(voices[int(index)].say(text, rng))
     for text in sentences:
         for index in rng.choice(len(voices), size=2, replace=False):
@@ -226,9 +227,9 @@ def validate(path: Path, rng: np.random.Generator) -> float:
     """Choose the threshold on new speech by training voices (never held-out ones).
 
     Streams validation clips of "athena" and non-wake speech through the satellite's own
-    wake-word stage (PATIENCE consecutive chunks) and returns the lowest threshold of
-    THRESHOLDS with at most one false accept, logging each threshold's false rejects and
-    false accepts.
+    wake-word stage (PATIENCE consecutive chunks) and returns, of the THRESHOLDS whose
+    false-reject rate is at most MAX_FRR, the one with the fewest false accepts (the
+    lowest on a tie), logging each threshold's false rejects and false accepts.
     """
     voices = data.voices("train")
     scores_pos, scores_neg = [], []
@@ -257,7 +258,8 @@ def validate(path: Path, rng: np.random.Generator) -> float:
             threshold, int((pos < threshold).sum()), len(pos),
             int((neg >= threshold).sum()), len(neg),
         )  # fmt: skip
-    return next((t for t in THRESHOLDS if (neg >= t).sum() <= 1), THRESHOLDS[-1])
+    allowed = [t for t in THRESHOLDS if (pos < t).mean() <= MAX_FRR] or [THRESHOLDS[0]]
+    return min(allowed, key=lambda t: ((neg >= t).sum(), t))
 
 
 def _max_score(words: WakeWords, audio: np.ndarray) -> float:
@@ -335,6 +337,12 @@ def main() -> None:
         "wrote %s (%d bytes) in %.0f s",
         args.out,
         args.out.stat().st_size,
+        time.monotonic() - started,
+    )
+    threshold = validate(args.out, rng)
+    _LOGGER.info(
+        "threshold for default.yaml: %.2f (%.0f s in all)",
+        threshold,
         time.monotonic() - started,
     )
 
