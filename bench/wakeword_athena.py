@@ -74,20 +74,21 @@ def false_rejects(found: list[tuple[str, int]], name: str, spans: list) -> float
 
 def negative_audio(
     rng: np.random.Generator, augment: data.Augmenter, hours: float
-) -> np.ndarray:
-    """At least `hours` of held-out non-wake speech and noise."""
+) -> dict[str, np.ndarray]:
+    """At least `hours` of held-out non-wake audio: confusables, noise, sentences."""
     voices = data.voices("eval")
-    parts = []
+    confusables = []
     # "jarvis" is a confusable for athena but a wake word here: left out.
     for text in (t for t in corpus.CONFUSABLES if "jarvis" not in t):
         for voice in voices:
-            parts += [voice.say(text, rng), speech.silence(0.4)]
-    noise_s = 0
-    for kind in data.NOISES:
-        for volume in (0.02, 0.1, 0.3):
-            parts.append(speech.noise(kind, 120, volume))
-            noise_s += 120
-    total = sum(len(p) for p in parts)
+            confusables += [voice.say(text, rng), speech.silence(0.4)]
+    noise = [
+        speech.noise(kind, 120, volume)
+        for kind in data.NOISES
+        for volume in (0.02, 0.1, 0.3)
+    ]
+    parts: list[np.ndarray] = []
+    total = sum(len(p) for p in confusables + noise)
     sentences = list(corpus.HELD_OUT)
     while total < hours * 3600 * RATE:
         if not sentences:
@@ -97,7 +98,11 @@ def negative_audio(
         clip = augment(clip) if rng.random() < 0.5 else clip
         parts += [clip, speech.silence(float(rng.uniform(0.2, 1.0)))]
         total += len(clip) + len(parts[-1])
-    return np.concatenate(parts)
+    return {
+        "confusables": np.concatenate(confusables),
+        "noise": np.concatenate(noise),
+        "sentences": np.concatenate(parts),
+    }
 
 
 def main() -> None:
@@ -133,10 +138,17 @@ def main() -> None:
         frr[name] = false_rejects(stream(words, audio), name, spans)
         print(f"{name}: {len(spans)} held-out clips, false-reject rate {frr[name]:.3f}")
 
-    negatives = negative_audio(rng, augment, args.hours)
-    hours = len(negatives) / RATE / 3600
-    found = stream(words, negatives)
-    fa = {name: sum(n == name for n, _ in found) / hours for name in names}
+    counts = dict.fromkeys(names, 0)
+    hours = 0.0
+    for kind, audio in negative_audio(rng, augment, args.hours).items():
+        part_hours = len(audio) / RATE / 3600
+        found = [n for n, _ in stream(words, audio)]
+        per_hour = {name: found.count(name) / part_hours for name in names}
+        print(f"  {kind}: {part_hours:.2f} h, false accepts per hour {per_hour}")
+        hours += part_hours
+        for name in names:
+            counts[name] += found.count(name)
+    fa = {name: counts[name] / hours for name in names}
     print(f"negatives: {hours:.2f} h of held-out speech, confusables and noise")
     for name in names:
         print(
