@@ -36,6 +36,17 @@ def conversation_result(
     }
 
 
+def result(command_id: int, value: Any) -> dict[str, Any]:
+    """A successful `result` message."""
+    return {"id": command_id, "type": "result", "success": True, "result": value}
+
+
+def error(command_id: int, code: str, message: str) -> dict[str, Any]:
+    """A failed `result` message (HA's error shape)."""
+    error_body = {"code": code, "message": message}
+    return {"id": command_id, "type": "result", "success": False, "error": error_body}
+
+
 @dataclass
 class FakeHA:
     """The fake's state: what it was asked and how it answers."""
@@ -71,49 +82,18 @@ class FakeHA:
             command = message.json()
             if command["type"] == "subscribe_events":
                 self.subscriptions[command["id"]] = ws
-                await ws.send_json(
-                    {
-                        "id": command["id"],
-                        "type": "result",
-                        "success": True,
-                        "result": None,
-                    }
-                )
+                await ws.send_json(result(command["id"], None))
             elif command["type"] == "conversation/process":
                 self.commands.append(command)
                 await asyncio.sleep(self.delay_s)
                 try:
-                    result = self.answer(command)
+                    reply = result(command["id"], self.answer(command))
                 except Exception as err:  # answered as HA answers a failing command
-                    error = {"code": "home_assistant_error", "message": repr(err)}
-                    await ws.send_json(
-                        {
-                            "id": command["id"],
-                            "type": "result",
-                            "success": False,
-                            "error": error,
-                        }
-                    )
-                else:
-                    await ws.send_json(
-                        {
-                            "id": command["id"],
-                            "type": "result",
-                            "success": True,
-                            "result": result,
-                        }
-                    )
+                    reply = error(command["id"], "home_assistant_error", repr(err))
+                await ws.send_json(reply)
             else:
                 await ws.send_json(
-                    {
-                        "id": command["id"],
-                        "type": "result",
-                        "success": False,
-                        "error": {
-                            "code": "unknown_command",
-                            "message": "Unknown command.",
-                        },
-                    }
+                    error(command["id"], "unknown_command", "Unknown command.")
                 )
         self.sockets.remove(ws)
         return ws
