@@ -26,8 +26,7 @@ sys.path.insert(0, str(ROOT / "jetson"))
 
 from athena_satellite.audio import CHUNK_SAMPLES, RATE, WavSink, chunks  # noqa: E402
 from athena_satellite.config import Config, parse  # noqa: E402
-from athena_satellite.ha import Connection  # noqa: E402
-from athena_satellite.satellite import Satellite  # noqa: E402
+from athena_satellite.satellite import build  # noqa: E402
 from athena_satellite.stt import DEFAULT_MODEL_DIR, Transcriber  # noqa: E402
 from athena_satellite.tts import Synthesizer  # noqa: E402
 from athena_satellite.vad import Endpointer  # noqa: E402
@@ -65,17 +64,10 @@ def cpu_ms_per_chunk(process, audio: np.ndarray) -> float:
 async def end_to_end(transcriber: Transcriber, synthesizer: Synthesizer) -> list[float]:
     fake = FakeHA(answer=lambda command: conversation_result(REPLY, "bench"))
     runner = await serve(fake)
-    cfg = config(fake.url)
-    connection = Connection(cfg.url, TOKEN)
-    satellite = Satellite(
-        cfg,
-        connection,
-        WavSink(),
-        WakeWords(cfg.wake_words),
-        Endpointer(cfg.vad),
-        transcriber,
-        synthesizer,
+    satellite = build(
+        config(fake.url), WavSink(), transcriber=transcriber, synthesizer=synthesizer
     )
+    connection = satellite.connection
     task = asyncio.create_task(connection.run())
     await connection.connected.wait()
     results = []

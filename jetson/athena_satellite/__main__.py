@@ -20,36 +20,11 @@ import sys
 
 from .audio import WavSink, arecord, read_wav
 from .config import DEFAULT_FILE, Config, ConfigError, load
-from .ha import AuthError, Connection
-from .satellite import Satellite
-from .stt import DEFAULT_MODEL_DIR, Transcriber, prepare_model
-from .tts import Synthesizer
-from .vad import Endpointer
-from .wakeword import WakeWords
+from .ha import AuthError
+from .satellite import build
+from .stt import DEFAULT_MODEL_DIR, prepare_model
 
 _LOGGER = logging.getLogger("athena_satellite")
-
-
-def build(config: Config, sink: WavSink | None = None) -> Satellite:
-    """Load every engine named in `config` and return a Satellite (not yet running).
-
-    `sink` defaults to the configured ALSA output. Raises FileNotFoundError for a
-    missing wake-word or voice model.
-    """
-    from .audio import AlsaSink
-
-    connection = Connection(
-        config.url, config.token, request_timeout_s=config.request_timeout_s
-    )
-    return Satellite(
-        config,
-        connection,
-        sink if sink is not None else AlsaSink(config.output_device),
-        WakeWords(config.wake_words),
-        Endpointer(config.vad),
-        Transcriber(config.stt_model_dir, config.stt_device, config.stt_beam_size),
-        Synthesizer(config.tts_model, config.tts_length_scale),
-    )
 
 
 async def _process(config: Config, wav: Path, out: Path) -> int:

@@ -70,25 +70,30 @@ def chunks(audio: np.ndarray) -> Iterator[Chunk]:
         yield chunk
 
 
-def arecord(device: str) -> Iterator[Chunk]:
-    """Capture 80 ms chunks from an ALSA device with `arecord` (alsa-utils).
-
-    Raises MicrophoneError when arecord cannot start or its stream ends.
-    """
-    cmd = [
-        "arecord",
+def _alsa(tool: str, device: str, rate: int) -> list[str]:
+    """Return the arecord/aplay command for raw 16-bit mono audio at `rate` Hz."""
+    return [
+        tool,
         "-q",
         "-D",
         device,
         "-f",
         "S16_LE",
         "-r",
-        str(RATE),
+        str(rate),
         "-c",
         "1",
         "-t",
         "raw",
     ]
+
+
+def arecord(device: str) -> Iterator[Chunk]:
+    """Capture 80 ms chunks from an ALSA device with `arecord` (alsa-utils).
+
+    Raises MicrophoneError when arecord cannot start or its stream ends.
+    """
+    cmd = _alsa("arecord", device, RATE)
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as err:
@@ -127,20 +132,8 @@ class AlsaSink:
 
     def play(self, audio: np.ndarray, rate: int) -> None:
         """Play int16 mono `audio` at `rate` Hz; raise OSError if the device fails."""
-        cmd = [
-            "aplay",
-            "-q",
-            "-D",
-            self.device,
-            "-f",
-            "S16_LE",
-            "-r",
-            str(rate),
-            "-c",
-            "1",
-        ]
         result = subprocess.run(
-            [*cmd, "-t", "raw"],
+            _alsa("aplay", self.device, rate),
             input=audio.astype(np.int16).tobytes(),
             capture_output=True,
             check=False,
@@ -159,7 +152,7 @@ class WavSink:
         self.rate: int | None = None
 
     def play(self, audio: np.ndarray, rate: int) -> None:
-        """Append int16 mono `audio`; every part must have the same `rate`."""
+        """Append int16 mono `audio` (resampled to the first part's rate)."""
         if self.rate not in (None, rate):
             audio = resample(audio, rate, self.rate)  # type: ignore[arg-type]
         else:

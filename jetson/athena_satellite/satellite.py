@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .audio import RATE, MicrophoneError, Sink, chime, chunks
+from .audio import RATE, AlsaSink, MicrophoneError, Sink, chime, chunks
 from .config import Config, WakeWordConfig
-from .ha import AuthError, Connection, NotConnectedError, RequestError
+from .ha import BACKOFF_S, Connection, NotConnectedError, RequestError
 from .stt import Transcriber
 from .tts import Synthesizer
 from .vad import Endpointer, State
@@ -93,7 +93,6 @@ class Satellite:
         self.mode = Mode.IDLE
         self.word: WakeWordConfig | None = None
         self.announcements: asyncio.Queue[str] = asyncio.Queue()
-        self.turns: list[TurnLog] = []
         self._conversations: dict[str | None, tuple[str, float]] = {}
         self._heard: list[np.ndarray] = []
         self._wake_time = 0.0
@@ -196,11 +195,7 @@ class Satellite:
         timings["ha"] = 1000 * (time.monotonic() - start)
         if turn.reply:
             start = time.monotonic()
-            try:
-                first_audio = await asyncio.to_thread(self.speak_blocking, turn.reply)
-            except OSError as err:
-                _LOGGER.error("cannot play the reply: %s", err)
-                first_audio = None
+            first_audio = await self.speak(turn.reply)
             timings["tts_total"] = 1000 * (time.monotonic() - start)
             if first_audio is not None:
                 timings["tts_first_audio"] = 1000 * (first_audio - start)
@@ -214,7 +209,6 @@ class Satellite:
 
     def _log(self, turn: TurnLog) -> None:
         turn.timings_ms = {k: round(v, 1) for k, v in turn.timings_ms.items()}
-        self.turns.append(turn)
         TURN_LOGGER.info(turn.as_json())
 
     def _conversation_id(self, agent: str | None) -> str | None:
@@ -250,12 +244,16 @@ class Satellite:
             self.sink.play(item, self.synthesizer.rate)
         return first
 
-    async def speak(self, text: str) -> None:
-        """Say `text` (an announcement); a failing speaker is logged, not raised."""
+    async def speak(self, text: str) -> float | None:
+        """Say `text`; return when its first sentence played (as `speak_blocking`).
+
+        A failing speaker is logged, not raised (None is returned).
+        """
         try:
-            await asyncio.to_thread(self.speak_blocking, text)
+            return await asyncio.to_thread(self.speak_blocking, text)
         except OSError as err:
             _LOGGER.error("cannot play audio: %s", err)
+            return None
 
     async def process_audio(self, audio: np.ndarray) -> TurnLog | None:
         """Run the pipeline once on a recording (16 kHz int16), 1 s of silence added.
@@ -309,8 +307,6 @@ class Satellite:
                     _drain(mic)
                     self.wake_words.reset()
             ha.result()
-        except AuthError:
-            raise
         finally:
             stop.set()
             ha.cancel()
@@ -336,6 +332,38 @@ class Satellite:
                 _LOGGER.error("microphone failed: %s; retrying in %.0f s", err, delay)
                 attempt += 1
                 stop.wait(delay)
+
+
+def build(
+    config: Config,
+    sink: Sink | None = None,
+    *,
+    transcriber: Transcriber | None = None,
+    synthesizer: Synthesizer | None = None,
+    backoff_s: tuple[float, ...] = BACKOFF_S,
+) -> Satellite:
+    """Load every engine named in `config` and return a Satellite (not yet running).
+
+    `sink` defaults to the configured ALSA output; a `transcriber` or `synthesizer`
+    already loaded is used instead of loading another. Raises FileNotFoundError for a
+    missing wake-word or voice model.
+    """
+    connection = Connection(
+        config.url,
+        config.token,
+        request_timeout_s=config.request_timeout_s,
+        backoff_s=backoff_s,
+    )
+    return Satellite(
+        config,
+        connection,
+        sink if sink is not None else AlsaSink(config.output_device),
+        WakeWords(config.wake_words),
+        Endpointer(config.vad),
+        transcriber
+        or Transcriber(config.stt_model_dir, config.stt_device, config.stt_beam_size),
+        synthesizer or Synthesizer(config.tts_model, config.tts_length_scale),
+    )
 
 
 def _offer(mic: asyncio.Queue[np.ndarray], chunk: np.ndarray) -> None:

@@ -95,9 +95,8 @@ class Endpointer:
         self._tail_silence = 0
         self._pending = np.zeros(0, np.int16)
         self._position = 0
-        self._run = (
-            0  # samples in the current run of speech (or of silence once speaking)
-        )
+        # Samples in the current run of speech (or of silence once speaking).
+        self._run = 0
         self._start_timeout = (
             self.config.start_timeout_s if start_timeout_s is None else start_timeout_s
         )

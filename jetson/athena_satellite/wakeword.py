@@ -81,6 +81,16 @@ def _scorer(path: Path) -> tuple[Callable[[np.ndarray], float], int]:
     return score_tflite, int(inp_detail["shape"][1])
 
 
+def feature_models(ncpu: int = 1) -> AudioFeatures:
+    """Load openWakeWord's melspectrogram and embedding models (TFLite)."""
+    return AudioFeatures(
+        melspec_model_path=str(STOCK_MODELS / "melspectrogram.tflite"),
+        embedding_model_path=str(STOCK_MODELS / "embedding_model.tflite"),
+        inference_framework="tflite",
+        ncpu=ncpu,
+    )
+
+
 class WakeWords:
     """Score every configured wake word on each 80 ms chunk.
 
@@ -91,24 +101,17 @@ class WakeWords:
 
     def __init__(self, words: Sequence[WakeWordConfig]) -> None:
         self.words = list(words)
-        self.features = AudioFeatures(
-            melspec_model_path=str(STOCK_MODELS / "melspectrogram.tflite"),
-            embedding_model_path=str(STOCK_MODELS / "embedding_model.tflite"),
-            inference_framework="tflite",
-            ncpu=1,
-        )
+        self.features = feature_models()
         self.scorers = [_scorer(model_path(w.model)) for w in self.words]
         self.scores = [0.0] * len(self.words)
         self._blocked_until: list[int] = []  # per word, in samples since the last reset
         self._streak: list[int] = []
-        self._position = 0
-        self._chunks = 0
+        self._position = 0  # samples since the last reset
         self.reset()
 
     def reset(self) -> None:
         """Forget buffered audio and refractory times (back to idle after a command)."""
         self.features.reset()
-        self._chunks = 0
         self._blocked_until = [0] * len(self.words)
         self._position = 0
         self._streak = [0] * len(self.words)  # consecutive chunks at or above threshold
@@ -123,7 +126,6 @@ class WakeWords:
                 f"wake words need {CHUNK_SAMPLES}-sample chunks, got {chunk.shape}"
             )
         self.features(chunk)
-        self._chunks += 1
         self._position += CHUNK_SAMPLES
         best: tuple[float, int] | None = None
         for i, (word, (score, frames)) in enumerate(
@@ -133,7 +135,7 @@ class WakeWords:
             self.scores[i] = value
             self._streak[i] = self._streak[i] + 1 if value >= word.threshold else 0
             if (
-                self._chunks > WARM_UP_CHUNKS
+                self._position > WARM_UP_CHUNKS * CHUNK_SAMPLES
                 and self._streak[i] >= word.patience
                 and self._position >= self._blocked_until[i]
                 and (best is None or value > best[0])

@@ -11,12 +11,9 @@ import pytest
 
 from athena_satellite.audio import WavSink
 from athena_satellite.config import Config, parse
-from athena_satellite.ha import Connection
-from athena_satellite.satellite import Satellite
+from athena_satellite.satellite import Satellite, build
 from athena_satellite.stt import DEFAULT_MODEL_DIR, Transcriber
 from athena_satellite.tts import Synthesizer
-from athena_satellite.vad import Endpointer
-from athena_satellite.wakeword import WakeWords
 
 from .fake_ha import TOKEN, FakeHA, serve
 
@@ -77,20 +74,12 @@ async def make_satellite(
 
     def make(config: Config) -> tuple[Satellite, WavSink]:
         sink = WavSink()
-        connection = Connection(
-            config.url,
-            config.token,
-            request_timeout_s=config.request_timeout_s,
-            backoff_s=(0.1,),
-        )
-        satellite = Satellite(
+        satellite = build(
             config,
-            connection,
             sink,
-            WakeWords(config.wake_words),
-            Endpointer(config.vad),
-            transcriber,
-            synthesizer,
+            transcriber=transcriber,
+            synthesizer=synthesizer,
+            backoff_s=(0.1,),
         )
         made.append(satellite)
         return satellite, sink

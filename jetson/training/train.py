@@ -20,6 +20,7 @@ Source of the recipe: openWakeWord's automatic model training notebook and train
 from __future__ import annotations
 
 import argparse
+from collections import deque
 import logging
 from pathlib import Path
 import time
@@ -29,7 +30,7 @@ from openwakeword.utils import AudioFeatures
 
 from athena_satellite.audio import CHUNK_SAMPLES, RATE, chunks
 from athena_satellite.config import WakeWordConfig
-from athena_satellite.wakeword import STOCK_MODELS, WakeWords
+from athena_satellite.wakeword import WakeWords, feature_models
 
 from . import corpus, data, speech
 
@@ -44,16 +45,6 @@ OUT = (
     / "models"
     / "athena.onnx"
 )
-
-
-def features() -> AudioFeatures:
-    """Load openWakeWord's feature models as the satellite runs them (TFLite)."""
-    return AudioFeatures(
-        melspec_model_path=str(STOCK_MODELS / "melspectrogram.tflite"),
-        embedding_model_path=str(STOCK_MODELS / "embedding_model.tflite"),
-        inference_framework="tflite",
-        ncpu=2,
-    )
 
 
 def embed(feats: AudioFeatures, audio: np.ndarray) -> np.ndarray:
@@ -265,14 +256,10 @@ def validate(path: Path, rng: np.random.Generator) -> float:
 def _max_score(words: WakeWords, audio: np.ndarray) -> float:
     words.reset()
     best = 0.0
-    recent: list[float] = []
+    recent: deque[float] = deque(maxlen=PATIENCE)
     for chunk in chunks(audio):
         words.process(chunk)
-        recent = (
-            [*recent[-(PATIENCE - 1) :], words.scores[0]]
-            if PATIENCE > 1
-            else [words.scores[0]]
-        )
+        recent.append(words.scores[0])
         if len(recent) == PATIENCE:
             best = max(best, min(recent))
     return best
@@ -299,7 +286,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     started = time.monotonic()
     voices = data.voices("train")
-    feats = features()
+    feats = feature_models(ncpu=2)
     sentences = list(corpus.TRAIN) + corpus.random_sentences(rng, 250)
     fillers = [
         voices[int(rng.integers(len(voices)))].say(s, rng) for s in sentences[:60]
