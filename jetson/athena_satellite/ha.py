@@ -100,6 +100,7 @@ class Connection:
         attempt = 0
         async with aiohttp.ClientSession() as session:
             while not self._closing:
+                reason: object = "connection closed"
                 try:
                     async with session.ws_connect(self.url, heartbeat=30) as ws:
                         await self._authenticate(ws)
@@ -115,19 +116,21 @@ class Connection:
                     asyncio.TimeoutError,
                     ValueError,
                 ) as err:
-                    if self._closing:
-                        break
-                    delay = self.backoff_s[min(attempt, len(self.backoff_s) - 1)]
-                    _LOGGER.warning(
-                        "Home Assistant at %s unreachable (%s); retrying in %.0f s",
-                        self.url,
-                        err or type(err).__name__,
-                        delay,
-                    )
-                    attempt += 1
-                    await asyncio.sleep(delay)
+                    reason = err or type(err).__name__
                 finally:
+                    # Before any backoff: waiting requests fail now, new ones wait.
                     self._drop()
+                if self._closing:
+                    break
+                delay = self.backoff_s[min(attempt, len(self.backoff_s) - 1)]
+                _LOGGER.warning(
+                    "Home Assistant at %s unreachable (%s); retrying in %.0f s",
+                    self.url,
+                    reason,
+                    delay,
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
 
     async def _authenticate(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         timeout = self.request_timeout_s
