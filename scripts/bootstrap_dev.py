@@ -126,8 +126,8 @@ async def configure(session: aiohttp.ClientSession, token: str, llm_url: str) ->
         ) as response:
             flow = await response.json()
         for step in (
-            {"backend": "mlx"},
-            {"mlx_url": llm_url},
+            {"backend": "openai"},
+            {"openai_url": llm_url},
             {"model": "smollm2-135m"},
         ):
             async with session.post(

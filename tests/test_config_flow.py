@@ -104,7 +104,7 @@ async def test_auto_flow_asks_both_urls_and_both_models(
     entry = result["result"]
     assert entry.data[CONF_BACKEND] == BACKEND_AUTO
     assert len(entry.runtime_data.backends) == 2
-    assert [b.kind for b in entry.runtime_data.backends] == ["mlx", "ollama"]
+    assert [b.kind for b in entry.runtime_data.backends] == ["openai", "ollama"]
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,6 @@ async def test_real_llamacpp_two_turns(hass: HomeAssistant, llama_url: str) -> N
     assert len(reply.split()) <= 12
     second = await ask(hass, "and who wrote macbeth", agent, first.conversation_id)
     assert speech(second).strip()
-    requests = hass.states.get("sensor.athena_backend_mlx_requests")
+    requests = hass.states.get("sensor.athena_backend_openai_compatible_requests")
     assert requests is not None
     assert int(requests.state) == 2

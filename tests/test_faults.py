@@ -41,7 +41,8 @@ async def _agent(
         agent=FAST_TIMEOUTS,
     )
     await setup_entry(hass, entry)
-    return agent_id(hass), server, backend
+    device = "ollama" if backend == BACKEND_OLLAMA else "openai_compatible"
+    return agent_id(hass), server, device
 
 
 @pytest.mark.parametrize("backend", [BACKEND_OLLAMA, BACKEND_OPENAI])
@@ -161,7 +162,7 @@ async def test_auto_falls_back_to_ollama_before_first_token(
         "when was he born",
     ]
     assert request.body["model"] == fake_ollama.models[0]
-    assert hass.states.get("sensor.athena_backend_mlx_errors").state == "1"
+    assert hass.states.get("sensor.athena_backend_openai_compatible_errors").state == "1"
     assert hass.states.get("sensor.athena_backend_ollama_requests").state == "1"
 
 

@@ -23,8 +23,8 @@ from custom_components.athena.const import (
     CONF_FAVOURITE_TEAMS,
     CONF_HOME_AIRPORT,
 )
-from custom_components.athena.sports import candidate_leagues, spoken_time
-from custom_components.athena.weather import periods
+from custom_components.athena.sources.sports import candidate_leagues, spoken_time
+from custom_components.athena.sources.weather import periods
 
 from .conftest import (
     ESPN,

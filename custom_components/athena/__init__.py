@@ -12,28 +12,28 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
-from . import airports, health
-from .backend import Backend
+from . import health
+from .backends import Backend, create_backend
 from .const import (
-    BACKEND_AUTO,
-    BACKEND_OLLAMA,
     BACKEND_OPENAI,
+    BACKENDS_OF_TYPE,
     CONF_BACKEND,
     CONF_LANES,
-    CONF_OLLAMA_URL,
     CONF_OPENAI_URL,
     DEFAULT_LANES,
     DOMAIN,
+    URL_KEYS,
 )
-from .ollama_backend import OllamaBackend
-from .openai_backend import OpenAIBackend
 from .services import async_setup_services
-from .sources import Sources
+from .sources import Sources, airports
 
 if TYPE_CHECKING:
     from .entity import AthenaEntity
@@ -67,19 +67,50 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 def create_backends(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Backend, ...]:
-    """Build the entry's backends in the order they are tried (Auto: MLX, Ollama)."""
+    """Build the entry's backends in the order they are tried (Auto: OpenAI, Ollama)."""
     lanes = int(entry.options.get(CONF_LANES, DEFAULT_LANES))
-    kind = entry.data[CONF_BACKEND]
-    backends: list[Backend] = []
-    if kind in (BACKEND_OPENAI, BACKEND_AUTO):
-        backends.append(
-            OpenAIBackend(
-                entry.data[CONF_OPENAI_URL], lanes, async_get_clientsession(hass)
-            )
+    return tuple(
+        create_backend(hass, kind, entry.data[URL_KEYS[kind]], lanes)
+        for kind in BACKENDS_OF_TYPE[entry.data[CONF_BACKEND]]
+    )
+
+
+_V1_OPENAI = "mlx"  # VERSION 1's name for the OpenAI-compatible backend
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Migrate VERSION 1 (the OpenAI-compatible backend stored as "mlx") to 2.
+
+    Entry data: backend "mlx" -> "openai", key "mlx_url" -> "openai_url". The
+    backend's device and entities keep their entity ids (so their history) and get
+    the new unique ids. A version newer than this code is refused.
+    """
+    if entry.version > 2:
+        return False
+    if entry.version == 1:
+        data = dict(entry.data)
+        if data.get(CONF_BACKEND) == _V1_OPENAI:
+            data[CONF_BACKEND] = BACKEND_OPENAI
+        if (url := data.pop(f"{_V1_OPENAI}_url", None)) is not None:
+            data[CONF_OPENAI_URL] = url
+        old, new = (
+            f"{entry.entry_id}_{_V1_OPENAI}",
+            f"{entry.entry_id}_{BACKEND_OPENAI}",
         )
-    if kind in (BACKEND_OLLAMA, BACKEND_AUTO):
-        backends.append(OllamaBackend(entry.data[CONF_OLLAMA_URL], lanes))
-    return tuple(backends)
+
+        @callback
+        def unique_id(entity: er.RegistryEntry) -> dict[str, str] | None:
+            if not entity.unique_id.startswith(f"{old}_"):
+                return None
+            return {"new_unique_id": new + entity.unique_id.removeprefix(old)}
+
+        await er.async_migrate_entries(hass, entry.entry_id, unique_id)
+        devices = dr.async_get(hass)
+        if device := devices.async_get_device(identifiers={(DOMAIN, old)}):
+            devices.async_update_device(device.id, new_identifiers={(DOMAIN, new)})
+        hass.config_entries.async_update_entry(entry, data=data, version=2)
+        _LOGGER.info("Migrated %s to version 2", entry.title)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:

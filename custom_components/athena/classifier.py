@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections import OrderedDict
 import logging
 
-from .backend import Backend, BackendError, ChatRequest, Timeouts, async_chat
+from .backends import Backend, BackendError, ChatRequest, Timeouts, async_chat
 from .router import Category, Route, reroute
+from .sources.registry import SOURCES
 
 _LOGGER = logging.getLogger(__name__)
 
+_LABELS = {category.value: category for category in SOURCES}
 INSTRUCTION = (
-    "Sort the user's request into one of: weather, sports, airport, general. "
+    f"Sort the user's request into one of: {', '.join(_LABELS)}, general. "
     "Answer with that one word only."
 )
 CACHE_SIZE = 256
 TIMEOUTS = Timeouts(first_token=5.0, total=10.0)  # seconds
-_LABELS = {c.value: c for c in (Category.WEATHER, Category.SPORTS, Category.AIRPORT)}
 
 
 class Classifier:

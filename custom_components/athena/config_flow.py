@@ -8,7 +8,6 @@ its own options, added and reconfigured from the entry's page.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 import logging
 from typing import Any
 
@@ -26,7 +25,6 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -42,18 +40,18 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from . import airports
-from .backend import (
-    Backend,
+from .backends import (
     BackendError,
     BackendHTTPError,
     ChatRequest,
+    async_list_models_within,
+    create_backend,
 )
 from .const import (
     BACKEND_AUTO,
     BACKEND_OLLAMA,
-    BACKEND_OPENAI,
     BACKEND_TYPES,
+    BACKENDS_OF_TYPE,
     CONF_BACKEND,
     CONF_CLASSIFY_MODEL,
     CONF_CONTROL_TOOLS,
@@ -68,8 +66,6 @@ from .const import (
     CONF_MAX_TOKENS,
     CONF_MODEL,
     CONF_NUM_CTX,
-    CONF_OLLAMA_URL,
-    CONF_OPENAI_URL,
     CONF_PROMPT,
     CONF_TEMPERATURE,
     CONF_TOTAL_TIMEOUT,
@@ -81,52 +77,39 @@ from .const import (
     MIN_NUM_CTX,
     PROBE_TIMEOUT,
     SUBENTRY_CONVERSATION,
-    VALIDATE_TIMEOUT,
+    URL_KEYS,
 )
-from .entity import agent_settings
-from .ollama_backend import OllamaBackend
-from .openai_backend import OpenAIBackend, is_unlisted
+from .settings import AgentSettings
+from .sources import airports
 
 _LOGGER = logging.getLogger(__name__)
 
-_URL_KEYS = {
-    BACKEND_OLLAMA: (CONF_OLLAMA_URL,),
-    BACKEND_OPENAI: (CONF_OPENAI_URL,),
-    BACKEND_AUTO: (CONF_OPENAI_URL, CONF_OLLAMA_URL),
-}
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
 
-def _backend(hass: HomeAssistant, key: str, url: str) -> Backend:
-    if key == CONF_OLLAMA_URL:
-        return OllamaBackend(url, 1)
-    return OpenAIBackend(url, 1, async_get_clientsession(hass))
+async def async_list_models(hass: HomeAssistant, kind: str, url: str) -> list[str]:
+    """List the models of the `kind` server at `url` within 5 s ([]: up, unlisted).
 
-
-async def async_list_models(hass: HomeAssistant, key: str, url: str) -> list[str]:
-    """List the models of the server at `url` (`key` says which kind) within 5 s.
-
-    Raises `BackendError` or `TimeoutError`.
+    Raises `BackendError`.
     """
-    backend = _backend(hass, key, url)
+    backend = create_backend(hass, kind, url, 1)
     try:
-        async with asyncio.timeout(VALIDATE_TIMEOUT):
-            return await backend.async_list_models()
+        return await async_list_models_within(backend)
     finally:
         await backend.async_close()
 
 
 async def async_probe_model(
-    hass: HomeAssistant, key: str, url: str, model: str
+    hass: HomeAssistant, kind: str, url: str, model: str
 ) -> str | None:
-    """Ask the server at `url` for one token from `model`, a name the user typed.
+    """Ask the `kind` server at `url` for one token from `model`, a typed name.
 
     Returns None when the model answers, else the form's error key:
     `model_not_served` (the server refused the name, e.g. mlx_lm.server's 404 for a
     name that is neither its listed id nor the path it was started with) or
     `cannot_connect`. Waits up to `PROBE_TIMEOUT` s: the server may load the model.
     """
-    backend = _backend(hass, key, url)
+    backend = create_backend(hass, kind, url, 1)
     request = ChatRequest(
         model=model,
         messages=[{"role": "user", "content": "hi"}],
@@ -195,48 +178,40 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Enter and validate the server URL(s) by listing their models."""
-        keys = _URL_KEYS[self._backend]
+        kinds = BACKENDS_OF_TYPE[self._backend]
         errors: dict[str, str] = {}
         if user_input is not None:
-            for key in keys:
+            for kind in kinds:
+                key = URL_KEYS[kind]
                 try:
                     url = cv.url(str(user_input[key]).strip()).rstrip("/")
                 except vol.Invalid:
                     errors[key] = "invalid_url"
                     continue
                 for entry in self._async_current_entries(include_ignore=False):
-                    if url in (
-                        entry.data.get(k) for k in (CONF_OLLAMA_URL, CONF_OPENAI_URL)
-                    ):
+                    if url in (entry.data.get(k) for k in URL_KEYS.values()):
                         return self.async_abort(reason="already_configured")
-                self._urls[key] = url
-            for key in keys:
+                self._urls[kind] = url
+            for kind in kinds:
+                key = URL_KEYS[kind]
                 if key in errors:
                     continue
                 try:
-                    models = await async_list_models(self.hass, key, self._urls[key])
+                    models = await async_list_models(self.hass, kind, self._urls[kind])
                 except BackendError as err:
-                    if key == CONF_OLLAMA_URL or not is_unlisted(err):
-                        _LOGGER.info(
-                            "Cannot list models at %s: %s", self._urls[key], err
-                        )
-                        errors[key] = "cannot_connect"
-                        continue
-                    # The server is up but cannot list its models: the user types one.
-                    _LOGGER.info("No model list at %s: %s", self._urls[key], err)
-                    models = []
-                except TimeoutError:
+                    _LOGGER.info("Cannot list models at %s: %s", self._urls[kind], err)
                     errors[key] = "cannot_connect"
                     continue
-                if not models and key == CONF_OLLAMA_URL:
+                if not models and kind == BACKEND_OLLAMA:
                     errors[key] = "no_models"
-                self._models[key] = models
+                self._models[kind] = models
             if not errors:
                 return await self.async_step_model()
         return self.async_show_form(
             step_id="server",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema({vol.Required(key): _URL for key in keys}), user_input or {}
+                vol.Schema({vol.Required(URL_KEYS[kind]): _URL for kind in kinds}),
+                user_input or {},
             ),
             errors=errors,
             description_placeholders={"backend": self._backend},
@@ -246,7 +221,8 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick the first agent's model from the listed ones; create the entry."""
-        primary = _URL_KEYS[self._backend][0]
+        kinds = BACKENDS_OF_TYPE[self._backend]
+        primary = kinds[0]
         errors: dict[str, str] = {}
         model = user_input[CONF_MODEL] if user_input is not None else None
         # A typed name (not in the server's list) is checked by asking for one token.
@@ -261,10 +237,12 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
         ):
             errors[CONF_MODEL] = error
         if user_input is not None and not errors:
-            title = " + ".join(self._urls[k] for k in _URL_KEYS[self._backend])
             return self.async_create_entry(
-                title=title,
-                data={CONF_BACKEND: self._backend, **self._urls},
+                title=" + ".join(self._urls[kind] for kind in kinds),
+                data={
+                    CONF_BACKEND: self._backend,
+                    **{URL_KEYS[kind]: self._urls[kind] for kind in kinds},
+                },
                 options={CONF_LANES: DEFAULT_LANES},
                 subentries=[
                     {
@@ -282,7 +260,7 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
             ): _models_selector(listed)
         }
         if self._backend == BACKEND_AUTO:
-            fallback = self._models[CONF_OLLAMA_URL]
+            fallback = self._models[BACKEND_OLLAMA]
             schema[vol.Required(CONF_FALLBACK_MODEL, default=fallback[0])] = (
                 _models_selector(fallback)
             )
@@ -362,58 +340,54 @@ def _number(minimum: float, maximum: float, step: float = 1) -> NumberSelector:
 
 
 def agent_schema(
-    settings: Mapping[str, Any], models: list[str], auto: bool, is_new: bool
+    settings: AgentSettings, models: list[str], auto: bool, is_new: bool
 ) -> vol.Schema:
-    """Return the agent form, filled with `settings` (see `entity.agent_settings`)."""
+    """Return the agent form, filled with `settings`."""
     schema: dict[Any, Any] = {}
     if is_new:
         schema[vol.Required(CONF_NAME, default=DEFAULT_AGENT_NAME)] = str
-    schema[
-        vol.Required(
-            CONF_MODEL, default=settings.get(CONF_MODEL) or (models or [""])[0]
-        )
-    ] = _models_selector(models)
+    schema[vol.Required(CONF_MODEL, default=settings.model or (models or [""])[0])] = (
+        _models_selector(models)
+    )
     if auto:
-        schema[
-            vol.Required(
-                CONF_FALLBACK_MODEL, default=settings.get(CONF_FALLBACK_MODEL, "")
-            )
-        ] = TextSelector()
-    optional_text = {"suggested_value": settings.get(CONF_CLASSIFY_MODEL)}
+        schema[vol.Required(CONF_FALLBACK_MODEL, default=settings.fallback_model)] = (
+            TextSelector()
+        )
+    optional_text = {"suggested_value": settings.classify_model or None}
     schema.update(
         {
             vol.Optional(
                 CONF_CLASSIFY_MODEL, description=optional_text
             ): _models_selector(models),
-            vol.Required(CONF_PROMPT, default=settings[CONF_PROMPT]): TextSelector(
+            vol.Required(CONF_PROMPT, default=settings.prompt): TextSelector(
                 TextSelectorConfig(multiline=True)
             ),
-            vol.Required(CONF_TEMPERATURE, default=settings[CONF_TEMPERATURE]): _number(
+            vol.Required(CONF_TEMPERATURE, default=settings.temperature): _number(
                 0, 2, 0.05
             ),
-            vol.Required(CONF_MAX_TOKENS, default=settings[CONF_MAX_TOKENS]): _number(
+            vol.Required(CONF_MAX_TOKENS, default=settings.max_tokens): _number(
                 1, 8192
             ),
             vol.Required(
-                CONF_FIRST_TOKEN_TIMEOUT, default=settings[CONF_FIRST_TOKEN_TIMEOUT]
+                CONF_FIRST_TOKEN_TIMEOUT, default=settings.first_token_timeout
             ): _number(1, 600),
-            vol.Required(
-                CONF_TOTAL_TIMEOUT, default=settings[CONF_TOTAL_TIMEOUT]
-            ): _number(1, 3600),
-            vol.Required(CONF_KEEP_ALIVE, default=settings[CONF_KEEP_ALIVE]): _number(
+            vol.Required(CONF_TOTAL_TIMEOUT, default=settings.total_timeout): _number(
+                1, 3600
+            ),
+            vol.Required(CONF_KEEP_ALIVE, default=settings.keep_alive): _number(
                 -1, 86400
             ),
-            vol.Required(CONF_NUM_CTX, default=settings[CONF_NUM_CTX]): _number(
+            vol.Required(CONF_NUM_CTX, default=settings.num_ctx): _number(
                 MIN_NUM_CTX, 131072
             ),
-            vol.Required(CONF_MAX_HISTORY, default=settings[CONF_MAX_HISTORY]): _number(
+            vol.Required(CONF_MAX_HISTORY, default=settings.max_history): _number(
                 0, 100
             ),
             vol.Required(
-                CONF_CONTROL_TOOLS, default=settings[CONF_CONTROL_TOOLS]
+                CONF_CONTROL_TOOLS, default=settings.control_tools
             ): BooleanSelector(),
             vol.Required(
-                CONF_LLM_GREETINGS, default=settings[CONF_LLM_GREETINGS]
+                CONF_LLM_GREETINGS, default=settings.llm_greetings
             ): BooleanSelector(),
         }
     )
@@ -445,14 +419,12 @@ class AgentSubentryFlow(ConfigSubentryFlow):
             return self.async_update_and_abort(
                 entry, self._get_reconfigure_subentry(), data=data
             )
-        backend = entry.runtime_data.backends[0]
         try:
-            async with asyncio.timeout(VALIDATE_TIMEOUT):
-                models = await backend.async_list_models()
-        except BackendError, TimeoutError:
+            models = await async_list_models_within(entry.runtime_data.backends[0])
+        except BackendError:
             models = []
-        current = {} if is_new else dict(self._get_reconfigure_subentry().data)
-        settings = agent_settings(current)
+        current = {} if is_new else self._get_reconfigure_subentry().data
+        settings = AgentSettings.from_data(current)
         return self.async_show_form(
             step_id="set_options",
             data_schema=agent_schema(

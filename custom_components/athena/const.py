@@ -5,13 +5,22 @@ from typing import Final
 DOMAIN: Final = "athena"
 
 # Config entry (the server side): which backend(s) and where.
+# Entry data of VERSION 1 said "mlx" for every OpenAI-compatible server; see
+# `__init__.async_migrate_entry`.
 CONF_BACKEND: Final = "backend"
 BACKEND_OLLAMA: Final = "ollama"
-BACKEND_OPENAI: Final = "mlx"  # mlx_lm.server and any OpenAI-compatible server
-BACKEND_AUTO: Final = "auto"  # MLX first, Ollama as fallback
+BACKEND_OPENAI: Final = "openai"  # mlx_lm.server, llama.cpp, vLLM, LM Studio
+BACKEND_AUTO: Final = "auto"  # OpenAI-compatible first, Ollama as fallback
 BACKEND_TYPES: Final = (BACKEND_OLLAMA, BACKEND_OPENAI, BACKEND_AUTO)
 CONF_OLLAMA_URL: Final = "ollama_url"
-CONF_OPENAI_URL: Final = "mlx_url"
+CONF_OPENAI_URL: Final = "openai_url"
+URL_KEYS: Final = {BACKEND_OLLAMA: CONF_OLLAMA_URL, BACKEND_OPENAI: CONF_OPENAI_URL}
+# The backends of each backend type, in the order they are tried.
+BACKENDS_OF_TYPE: Final = {
+    BACKEND_OLLAMA: (BACKEND_OLLAMA,),
+    BACKEND_OPENAI: (BACKEND_OPENAI,),
+    BACKEND_AUTO: (BACKEND_OPENAI, BACKEND_OLLAMA),
+}
 
 # Entry option: concurrent requests per backend (a local server only runs requests in
 # parallel up to its own lanes, e.g. OLLAMA_NUM_PARALLEL or llama.cpp's --parallel).
@@ -62,4 +71,4 @@ EVENT_ANNOUNCE: Final = "athena_announce"  # {"message", "satellite"} for satell
 
 DEFAULT_AGENT_NAME: Final = "Athena"
 MAX_TOOL_ITERATIONS: Final = 5
-MAX_INPUT_CHARS: Final = 2000  # longer input is cut, and the user told so
+MAX_INPUT_CHARS: Final = 2000  # longer input is refused with a spoken message

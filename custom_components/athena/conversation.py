@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import AthenaConfigEntry
-from .const import CONF_CONTROL_TOOLS, SUBENTRY_CONVERSATION
+from .const import SUBENTRY_CONVERSATION
 from .entity import AthenaEntity
 
 
@@ -40,7 +40,7 @@ class AthenaConversationEntity(
 
     def __init__(self, entry: AthenaConfigEntry, subentry: ConfigSubentry) -> None:
         super().__init__(entry, subentry)
-        if self.settings[CONF_CONTROL_TOOLS]:
+        if self.settings.control_tools:
             self._attr_supported_features = (
                 conversation.ConversationEntityFeature.CONTROL
             )

@@ -1,123 +1,69 @@
-"""The Athena agent: the turn loop over HA's ChatLog.
+"""The Athena agent: one turn as a short pipeline over HA's ChatLog.
 
-A turn goes, in order, to HA's sentence triggers, a local answer (greeting, time,
-date), a source (weather, sports, airport: its facts worded by the backend, checked,
-or its template sentence), the parts of a compound request, HA's intents (device
-control and state, exposed entities only), and only then to the backend with the
-adaptive prompt of `prompt.py`.
+`async_handle_turn` checks the input and HA's sentence triggers, routes the text
+(`router.py`, then the optional classification model) and `_async_answer` dispatches
+on the route, once:
+
+- time, and greetings unless the model greets: a local sentence;
+- weather, sports, airport (`sources.registry.SOURCES`): the fact path, the source's
+  facts worded by the backend and checked (`grounding.py`), else its template sentence;
+- compound requests: each part on its own path, the answers joined;
+- everything else, the open path: HA's intents first (exposed entities only), a
+  device request HA's intents miss goes to HA's default agent when the model has no
+  tools, and the rest goes to the backend with the prompt of `prompt.py`.
+
+Every reply reaches the ChatLog with its `TurnNote` through `_record`, except the
+model's streamed reply on the open path, whose first delta carries the note.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 import logging
-import re
 from typing import Any
 
-import probatio
-
 from homeassistant.components import conversation
-from homeassistant.components.homeassistant.exposed_entities import async_should_expose
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.helpers import (
-    area_registry as ar,
-    device_registry as dr,
-    entity_registry as er,
-    intent,
-    llm,
-)
+from homeassistant.helpers import device_registry as dr, intent, llm
 from homeassistant.helpers.entity import Entity
 from homeassistant.util import dt as dt_util
 
 from . import AthenaConfigEntry
-from .airport_status import async_airport_facts
-from .backend import (
+from .backends import (
     Backend,
     BackendError,
     ChatRequest,
     Timeouts,
     async_chat_with_fallback,
-    model_for,
 )
 from .classifier import Classifier
-from .const import (
-    CONF_CLASSIFY_MODEL,
-    CONF_CONTROL_TOOLS,
-    CONF_FAVOURITE_TEAMS,
-    CONF_FIRST_TOKEN_TIMEOUT,
-    CONF_HOME_AIRPORT,
-    CONF_KEEP_ALIVE,
-    CONF_LLM_GREETINGS,
-    CONF_MAX_HISTORY,
-    CONF_MAX_TOKENS,
-    CONF_MODEL,
-    CONF_NUM_CTX,
-    CONF_PROMPT,
-    CONF_TEMPERATURE,
-    CONF_TOTAL_TIMEOUT,
-    CONF_WEATHER_ENTITY,
-    DEFAULT_CONTROL_TOOLS,
-    DEFAULT_FIRST_TOKEN_TIMEOUT,
-    DEFAULT_KEEP_ALIVE,
-    DEFAULT_LLM_GREETINGS,
-    DEFAULT_MAX_HISTORY,
-    DEFAULT_MAX_TOKENS,
-    DEFAULT_NUM_CTX,
-    DEFAULT_PROMPT,
-    DEFAULT_TEMPERATURE,
-    DEFAULT_TOTAL_TIMEOUT,
-    DOMAIN,
-    MAX_INPUT_CHARS,
-    MAX_TOOL_ITERATIONS,
-)
+from .const import DOMAIN, MAX_INPUT_CHARS, MAX_TOOL_ITERATIONS
 from .grounding import ungrounded
-from .prompt import TurnNote, build_messages, clean_text
+from .prompt import TurnNote, build_messages, clean_text, format_tool, turn_context
 from .replies import async_sentence, clock_placeholders
 from .router import Category, Route, route
+from .settings import AgentSettings
 from .sources import Facts, SourceError
-from .sports import async_sports_facts
-from .weather import async_weather_facts
+from .sources.registry import SOURCES
 
 _LOGGER = logging.getLogger(__name__)
 
-_FACT_CATEGORIES = (Category.WEATHER, Category.SPORTS, Category.AIRPORT)
-_TEMPORAL = re.compile(
-    r"\b(?:today|tonight|tomorrow|yesterday|now|this (?:year|month|week)|next|last|"
-    r"date|day|time|year|month|week|weekend|christmas|birthday|holiday|ago|until|"
-    r"since|how long|old|age|season)\b",
-    re.IGNORECASE,
-)
+_DEVICE_CATEGORIES = (Category.CONTROL, Category.STATE)
 
 
-def agent_settings(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return an agent subentry's `data` over the option defaults."""
-    return {
-        CONF_PROMPT: DEFAULT_PROMPT,
-        CONF_TEMPERATURE: DEFAULT_TEMPERATURE,
-        CONF_MAX_TOKENS: DEFAULT_MAX_TOKENS,
-        CONF_FIRST_TOKEN_TIMEOUT: DEFAULT_FIRST_TOKEN_TIMEOUT,
-        CONF_TOTAL_TIMEOUT: DEFAULT_TOTAL_TIMEOUT,
-        CONF_KEEP_ALIVE: DEFAULT_KEEP_ALIVE,
-        CONF_NUM_CTX: DEFAULT_NUM_CTX,
-        CONF_MAX_HISTORY: DEFAULT_MAX_HISTORY,
-        CONF_CONTROL_TOOLS: DEFAULT_CONTROL_TOOLS,
-        CONF_LLM_GREETINGS: DEFAULT_LLM_GREETINGS,
-        **data,
-    }
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn: the user's input (text cleaned), its ChatLog and the agent id."""
 
+    user_input: conversation.ConversationInput
+    chat_log: conversation.ChatLog
+    agent_id: str
 
-def format_tool(tool: llm.Tool, serializer: Any) -> dict[str, Any]:
-    """Return an HA LLM tool as an OpenAI/Ollama function schema."""
-    spec: dict[str, Any] = {
-        "name": tool.name,
-        "parameters": probatio.to_openapi(
-            tool.parameters, custom_serializer=serializer, openapi_version="3.1.0"
-        ),
-    }
-    if tool.description:
-        spec["description"] = tool.description
-    return {"type": "function", "function": spec}
+    @property
+    def language(self) -> str:
+        """The conversation's language."""
+        return self.user_input.language
 
 
 class AthenaEntity(Entity):
@@ -129,29 +75,24 @@ class AthenaEntity(Entity):
     def __init__(self, entry: AthenaConfigEntry, subentry: ConfigSubentry) -> None:
         self.entry = entry
         self.subentry = subentry
-        self.settings = agent_settings(subentry.data)
+        self.settings = AgentSettings.from_data(subentry.data)
         self._attr_unique_id = subentry.subentry_id
         self._attr_device_info = dr.DeviceInfo(
             identifiers={(DOMAIN, subentry.subentry_id)},
             name=subentry.title,
             manufacturer="Athena",
-            model=self.settings[CONF_MODEL],
+            model=self.settings.model,
             entry_type=dr.DeviceEntryType.SERVICE,
         )
         self.classifier = (
             Classifier(
                 entry.runtime_data.backends[0],
-                str(model),
-                int(self.settings[CONF_KEEP_ALIVE]),
+                self.settings.classify_model,
+                self.settings.keep_alive,
             )
-            if (model := self.settings.get(CONF_CLASSIFY_MODEL))
+            if self.settings.classify_model
             else None
         )
-
-    @property
-    def system_prompt(self) -> str:
-        """The persona: the same bytes every turn."""
-        return str(self.settings[CONF_PROMPT]).strip()
 
     def request_for(
         self,
@@ -161,12 +102,12 @@ class AthenaEntity(Entity):
     ) -> ChatRequest:
         """Build the request for `backend` (Auto's Ollama side has its own model)."""
         return ChatRequest(
-            model=model_for(backend.kind, self.settings),
+            model=self.settings.model_for(backend.kind),
             messages=messages,
-            max_tokens=int(self.settings[CONF_MAX_TOKENS]),
-            temperature=float(self.settings[CONF_TEMPERATURE]),
-            num_ctx=int(self.settings[CONF_NUM_CTX]),
-            keep_alive=int(self.settings[CONF_KEEP_ALIVE]),
+            max_tokens=self.settings.max_tokens,
+            temperature=self.settings.temperature,
+            num_ctx=self.settings.num_ctx,
+            keep_alive=self.settings.keep_alive,
             tools=tools,
         )
 
@@ -174,74 +115,20 @@ class AthenaEntity(Entity):
     def timeouts(self) -> Timeouts:
         """The configured first-token and total timeouts."""
         return Timeouts(
-            first_token=float(self.settings[CONF_FIRST_TOKEN_TIMEOUT]),
-            total=float(self.settings[CONF_TOTAL_TIMEOUT]),
+            first_token=self.settings.first_token_timeout,
+            total=self.settings.total_timeout,
         )
 
     async def async_warm_up(self) -> None:
         """Prime every backend with the system prompt so turn one finds it cached."""
-        messages = [{"role": "system", "content": self.system_prompt}]
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": self.settings.prompt}
+        ]
         for backend in self.entry.runtime_data.backends:
             try:
                 await backend.async_warm_up(self.request_for(backend, messages, None))
             except BackendError as err:
-                _LOGGER.info("Warm-up of %s failed: %s", backend.url, err)
-
-    async def _async_say(
-        self,
-        user_input: conversation.ConversationInput,
-        chat_log: conversation.ChatLog,
-        speech: str,
-        note: TurnNote,
-    ) -> conversation.ConversationResult:
-        """Record `speech` as the reply in the ChatLog and return it as the result."""
-        chat_log.async_add_assistant_content_without_tools(
-            conversation.AssistantContent(
-                agent_id=user_input.agent_id or self.entity_id,
-                content=speech,
-                native=note,
-            )
-        )
-        response = intent.IntentResponse(language=user_input.language)
-        if note.error:
-            response.async_set_error(intent.IntentResponseErrorCode.UNKNOWN, speech)
-        else:
-            response.async_set_speech(speech)
-        return _result(chat_log, response)
-
-    async def _async_template(
-        self,
-        user_input: conversation.ConversationInput,
-        chat_log: conversation.ChatLog,
-        facts: Facts,
-        note: TurnNote,
-    ) -> conversation.ConversationResult:
-        """Say the facts' template sentence instead of a model's reply."""
-        return await self._async_say(
-            user_input, chat_log, facts.template, replace(note, answered_by="template")
-        )
-
-    async def _async_local_answer(
-        self,
-        user_input: conversation.ConversationInput,
-        chat_log: conversation.ChatLog,
-        decision: Route,
-    ) -> conversation.ConversationResult:
-        """Answer a greeting, the time or the date without a model."""
-        speech = await self._async_local_sentence(user_input.language, decision.kind)
-        return await self._async_say(
-            user_input, chat_log, speech, TurnNote(answered_by="local")
-        )
-
-    async def _async_local_sentence(self, language: str | None, kind: str) -> str:
-        """Return the translated local reply `kind` (hello, time, date, ...)."""
-        return await async_sentence(
-            self.hass,
-            language,
-            "replies",
-            kind,
-            **clock_placeholders(dt_util.now(), language),
-        )
+                _LOGGER.info("Warm-up of %s failed: %s", backend.label, err)
 
     async def async_handle_turn(
         self,
@@ -250,112 +137,153 @@ class AthenaEntity(Entity):
     ) -> conversation.ConversationResult:
         """Answer one turn; never raises for backend or input problems."""
         text = clean_text(user_input.text)
+        turn = Turn(
+            replace(user_input, text=text),
+            chat_log,
+            user_input.agent_id or self.entity_id,
+        )
         if not text or len(text) > MAX_INPUT_CHARS:
             key = "empty_input" if not text else "input_too_long"
-            speech = await async_sentence(
-                self.hass,
-                user_input.language,
-                "exceptions",
-                key,
-                limit=str(MAX_INPUT_CHARS),
+            return await self._async_say_error(
+                turn, TurnNote(), key, limit=str(MAX_INPUT_CHARS)
             )
-            return await self._async_say(
-                user_input, chat_log, speech, TurnNote(error=True)
-            )
-        if text != user_input.text:
-            user_input = replace(user_input, text=text)
-
         if (
-            trigger_speech := await conversation.async_handle_sentence_triggers(
-                self.hass, user_input, chat_log
+            speech := await conversation.async_handle_sentence_triggers(
+                self.hass, turn.user_input, chat_log
             )
         ) is not None:
-            return await self._async_say(
-                user_input, chat_log, trigger_speech, TurnNote(answered_by="trigger")
-            )
-
+            return self._record(turn, TurnNote(answered_by="trigger"), speech)
         decision = route(text)
         if decision.category is Category.GENERAL and self.classifier is not None:
             decision = await self.classifier.async_route(decision)
-        if decision.category is Category.TIME or (
-            decision.category is Category.GREETING
-            and not self.settings[CONF_LLM_GREETINGS]
+        return await self._async_answer(turn, decision)
+
+    async def _async_answer(
+        self, turn: Turn, decision: Route
+    ) -> conversation.ConversationResult:
+        """Dispatch on the route, once (see the module docstring)."""
+        note = TurnNote(category=decision.category.value, slots=dict(decision.slots))
+        category = decision.category
+        if category is Category.TIME or (
+            category is Category.GREETING and not self.settings.llm_greetings
         ):
-            return await self._async_local_answer(user_input, chat_log, decision)
+            speech = await self._async_local_sentence(turn.language, decision.reply)
+            return self._record(turn, replace(note, answered_by="local"), speech)
+        if category in SOURCES:
+            return await self._async_fact_turn(turn, decision, note)
+        if category is Category.MULTI:
+            return await self._async_compound_turn(turn, decision, note)
+        return await self._async_open_turn(turn, decision, note)
 
-        if decision.category in _FACT_CATEGORIES:
-            try:
-                facts = await self._async_facts(decision)
-            except SourceError as err:
-                return await self._async_say(
-                    user_input,
-                    chat_log,
-                    await self._async_source_error(user_input, err),
-                    TurnNote(error=True, answered_by="source"),
-                )
-            return await self._async_llm_turn(user_input, chat_log, decision, facts)
-        if decision.category is Category.MULTI:
-            return await self._async_multi_turn(user_input, chat_log, decision)
+    def _record(
+        self,
+        turn: Turn,
+        note: TurnNote,
+        speech: str,
+        response: intent.IntentResponse | None = None,
+    ) -> conversation.ConversationResult:
+        """Record `speech` as this turn's reply, with `note`, and return the result.
 
-        if decision.category is not Category.GREETING and (
-            response := await conversation.async_handle_intents(
-                self.hass, user_input, chat_log
-            )
-        ):
-            chat_log.async_add_assistant_content_without_tools(
-                conversation.AssistantContent(
-                    agent_id=user_input.agent_id or self.entity_id,
-                    content=response.speech.get("plain", {}).get("speech", ""),
-                    native=TurnNote(answered_by="intent"),
-                )
-            )
-            return _result(chat_log, response)
-
-        if (
-            decision.category in (Category.CONTROL, Category.STATE)
-            and not self.settings[CONF_CONTROL_TOOLS]
-        ):
-            return await self._async_default_agent(user_input, chat_log)
-        return await self._async_llm_turn(user_input, chat_log, decision)
-
-    async def _async_facts(self, decision: Route) -> Facts:
-        """Ask the source of a weather, sports or airport question for its facts.
-
-        Raises `SourceError` (the source failed, or no airport was named and no
-        home airport is set).
+        `response` is HA's own (intents, default agent) when it answered; otherwise
+        a speech response (an error response when `note.error`) is built.
         """
-        sources = self.entry.runtime_data.sources
-        options = self.entry.options
-        if decision.category is Category.WEATHER:
-            return await async_weather_facts(
-                self.hass, sources, decision.slots, options.get(CONF_WEATHER_ENTITY)
+        turn.chat_log.async_add_assistant_content_without_tools(
+            conversation.AssistantContent(
+                agent_id=turn.agent_id, content=speech, native=note
             )
-        if decision.category is Category.SPORTS:
-            return await async_sports_facts(
-                self.hass,
-                sources,
-                decision.slots,
-                list(options.get(CONF_FAVOURITE_TEAMS, [])),
-            )
-        code = decision.slots.get("airport") or options.get(CONF_HOME_AIRPORT)
-        if not code:
-            raise SourceError("airport_unknown", "no airport named, none set")
-        return await async_airport_facts(self.hass, sources, str(code))
-
-    async def _async_source_error(
-        self, user_input: conversation.ConversationInput, err: SourceError
-    ) -> str:
-        """Return the spoken sentence for a failed source (logged with its detail)."""
-        _LOGGER.info("Source failed: %s", err)
-        return await async_sentence(
-            self.hass, user_input.language, "exceptions", err.key, **err.placeholders
+        )
+        if response is None:
+            response = intent.IntentResponse(language=turn.language)
+            if note.error:
+                response.async_set_error(intent.IntentResponseErrorCode.UNKNOWN, speech)
+            else:
+                response.async_set_speech(speech)
+        return conversation.ConversationResult(
+            response=response,
+            conversation_id=turn.chat_log.conversation_id,
+            continue_conversation=turn.chat_log.continue_conversation,
         )
 
-    async def _async_multi_turn(
-        self,
-        user_input: conversation.ConversationInput,
-        chat_log: conversation.ChatLog,
-        decision: Route,
+    async def _async_say_error(
+        self, turn: Turn, note: TurnNote, key: str, **placeholders: str
+    ) -> conversation.ConversationResult:
+        """Record the translated error sentence `exceptions.<key>` as the reply."""
+        speech = await async_sentence(
+            self.hass, turn.language, "exceptions", key, **placeholders
+        )
+        return self._record(turn, replace(note, error=True), speech)
+
+    async def _async_local_sentence(self, language: str | None, reply: str) -> str:
+        """Return the translated local reply `reply` (hello, time, date, ...)."""
+        return await async_sentence(
+            self.hass,
+            language,
+            "replies",
+            reply,
+            **clock_placeholders(dt_util.now(), language),
+        )
+
+    async def _async_facts(self, decision: Route) -> Facts:
+        """Ask the source of the route's category for its facts (`SourceError`)."""
+        return await SOURCES[decision.category](
+            self.hass,
+            self.entry.runtime_data.sources,
+            decision.slots,
+            self.entry.options,
+        )
+
+    async def _async_fact_turn(
+        self, turn: Turn, decision: Route, note: TurnNote
+    ) -> conversation.ConversationResult:
+        """Word a source's facts with the backend; the template when not grounded.
+
+        The reply is held back until the grounding check passes: one with a number
+        or time not in the facts, or no reply at all (backend down), becomes the
+        facts' template sentence. A failing source says its own sentence.
+        """
+        try:
+            facts = await self._async_facts(decision)
+        except SourceError as err:
+            _LOGGER.info("Source failed: %s", err)
+            return await self._async_say_error(
+                turn,
+                replace(note, answered_by="source"),
+                err.key,
+                **err.placeholders,
+            )
+        note = replace(note, context=facts.text)
+        template = replace(note, answered_by="template")
+        try:
+            await self._async_prepare_chat_log(turn, use_tools=False)
+        except conversation.ConverseError as err:
+            return err.as_conversation_result()
+        messages = build_messages(
+            self.settings.prompt,
+            turn.chat_log.content,
+            note.context,
+            self.settings.max_history,
+        )
+        turn.chat_log.async_trace({"athena_messages": messages, "tools": None})
+        candidates = [(b, self.request_for(b, messages, None)) for b in self._backends]
+        parts: list[str] = []
+        answered_by = ""
+        try:
+            async for backend, delta in async_chat_with_fallback(
+                candidates, self.timeouts
+            ):
+                answered_by = backend.kind
+                parts.append(delta.content)
+        except BackendError as err:
+            _LOGGER.info("Backend failed, template answer: %s", err)
+            return self._record(turn, template, facts.sentence)
+        reply = "".join(parts).strip()
+        if missing := ungrounded(reply, facts.text):
+            _LOGGER.info("Reply not grounded %s: %r", missing, reply)
+            return self._record(turn, template, facts.sentence)
+        return self._record(turn, replace(note, answered_by=answered_by), reply)
+
+    async def _async_compound_turn(
+        self, turn: Turn, decision: Route, note: TurnNote
     ) -> conversation.ConversationResult:
         """Answer each part of a compound request in order; join the answers.
 
@@ -366,65 +294,79 @@ class AthenaEntity(Entity):
         answers: list[str] = []
         facts: list[str] = []
         for part in decision.parts:
-            if part.category in _FACT_CATEGORIES:
+            if part.category in SOURCES:
                 try:
                     found = await self._async_facts(part)
                 except SourceError as err:
-                    answers.append(await self._async_source_error(user_input, err))
+                    _LOGGER.info("Source failed: %s", err)
+                    answers.append(
+                        await async_sentence(
+                            self.hass,
+                            turn.language,
+                            "exceptions",
+                            err.key,
+                            **err.placeholders,
+                        )
+                    )
                     continue
                 facts.append(found.text)
-                answers.append(found.template)
+                answers.append(found.sentence)
             elif part.category is Category.TIME:
                 answers.append(
-                    await self._async_local_sentence(user_input.language, part.kind)
+                    await self._async_local_sentence(turn.language, part.reply)
                 )
             else:
+                part_input = replace(turn.user_input, text=part.text)
                 response = await conversation.async_handle_intents(
-                    self.hass, replace(user_input, text=part.text), chat_log
-                ) or await self._async_default_agent_response(
-                    user_input, part.text, None
-                )
-                answers.append(response.speech.get("plain", {}).get("speech", ""))
-        return await self._async_say(
-            user_input,
-            chat_log,
-            " ".join(a.strip() for a in answers if a.strip()),
-            TurnNote(context="\n".join(facts), answered_by="multi"),
+                    self.hass, part_input, turn.chat_log
+                ) or await self._async_default_agent_response(part_input)
+                answers.append(_speech(response))
+        speech = " ".join(a.strip() for a in answers if a.strip())
+        return self._record(
+            turn, replace(note, context="\n".join(facts), answered_by="multi"), speech
         )
 
-    async def _async_default_agent(
-        self,
-        user_input: conversation.ConversationInput,
-        chat_log: conversation.ChatLog,
+    async def _async_open_turn(
+        self, turn: Turn, decision: Route, note: TurnNote
     ) -> conversation.ConversationResult:
-        """Hand a device command the strict match missed to HA's default agent.
+        """Answer with HA's intents, HA's default agent, or the backend.
 
-        Its fuzzy matching (the gazetteer) catches wordings the strict pass does not,
-        and its error ("not aware of any device called ...") is the right answer
-        when the model has no tools: without them it could only pretend. It runs in
-        this turn's ChatLog, so its reply is recorded there.
+        A device request HA's intents miss goes to HA's default agent when the model
+        has no tools (without them it could only pretend).
         """
-        text = (
-            last.content
-            if isinstance(last := chat_log.content[-1], conversation.UserContent)
-            else user_input.text
-        )
-        response = await self._async_default_agent_response(
-            user_input, text, chat_log.conversation_id
-        )
-        return _result(chat_log, response)
+        if decision.category is not Category.GREETING and (
+            response := await conversation.async_handle_intents(
+                self.hass, turn.user_input, turn.chat_log
+            )
+        ):
+            return self._record(
+                turn, replace(note, answered_by="intent"), _speech(response), response
+            )
+        device = decision.category in _DEVICE_CATEGORIES
+        if device and not self.settings.control_tools:
+            response = await self._async_default_agent_response(turn.user_input)
+            return self._record(
+                turn,
+                replace(note, answered_by="default_agent"),
+                _speech(response),
+                response,
+            )
+        return await self._async_model_turn(turn, note, use_tools=device)
 
     async def _async_default_agent_response(
-        self,
-        user_input: conversation.ConversationInput,
-        text: str,
-        conversation_id: str | None,
+        self, user_input: conversation.ConversationInput
     ) -> intent.IntentResponse:
-        """Return HA's default agent's response to `text` (None: its own chat)."""
+        """Return HA's default agent's response to `user_input.text`.
+
+        Its fuzzy matching (the gazetteer) catches wordings the strict pass does
+        not, and its error ("not aware of any device called ...") is the right
+        answer when the model has no tools. It runs in a chat of its own; the
+        caller records the reply in this turn's ChatLog.
+        """
         result = await conversation.async_converse(
             self.hass,
-            text,
-            conversation_id,
+            user_input.text,
+            None,
             user_input.context,
             user_input.language,
             agent_id=conversation.HOME_ASSISTANT_AGENT,
@@ -433,62 +375,40 @@ class AthenaEntity(Entity):
         )
         return result.response
 
-    def _turn_context(self, text: str, with_devices: bool) -> str:
-        """Context for the newest user message: only what this question needs."""
-        parts = []
-        if _TEMPORAL.search(text):
-            clock = clock_placeholders(dt_util.now(), "en")
-            parts.append(f"Now: {clock['weekday']}, {clock['date']}, {clock['time']}")
-        if with_devices:
-            parts.append(f"Devices: {self._exposed_devices()}")
-        return "; ".join(parts)
+    @property
+    def _backends(self) -> tuple[Backend, ...]:
+        return self.entry.runtime_data.backends
 
-    def _exposed_devices(self) -> str:
-        """Names (and areas) of the entities exposed to Assist, for tool turns."""
-        entities = er.async_get(self.hass)
-        areas = ar.async_get(self.hass)
-        names = []
-        for state in self.hass.states.async_all():
-            if not async_should_expose(self.hass, conversation.DOMAIN, state.entity_id):
-                continue
-            entry = entities.async_get(state.entity_id)
-            area = (
-                areas.async_get_area(entry.area_id) if entry and entry.area_id else None
-            )
-            names.append(
-                f"{state.name} ({state.domain}{', ' + area.name if area else ''})"
-            )
-        return ", ".join(sorted(names))
+    async def _async_prepare_chat_log(self, turn: Turn, use_tools: bool) -> None:
+        """Give the ChatLog Athena's stable system prompt (and HA's Assist API).
 
-    async def _async_llm_turn(
-        self,
-        user_input: conversation.ConversationInput,
-        chat_log: conversation.ChatLog,
-        decision: Route,
-        facts: Facts | None = None,
-    ) -> conversation.ConversationResult:
-        """Send the turn to the backend and stream the reply into the ChatLog.
-
-        With `facts` (a weather, sports or airport answer) they are the context
-        block, and the reply is held back until the grounding check passes: one
-        with a number or time not in the facts, or no reply at all (backend down),
-        becomes the facts' template sentence.
+        Raises `conversation.ConverseError` when HA cannot provide the LLM API.
         """
-        use_tools = bool(self.settings[CONF_CONTROL_TOOLS]) and decision.category in (
-            Category.CONTROL,
-            Category.STATE,
+        await turn.chat_log.async_provide_llm_data(
+            turn.user_input.as_llm_context(DOMAIN),
+            llm.LLM_API_ASSIST if use_tools else None,
+            self.settings.prompt,
+            turn.user_input.extra_system_prompt,
         )
+        # HA's prompt adds the clock and the API prompt; Athena keeps its stable one.
+        turn.chat_log.content[0] = conversation.SystemContent(
+            content=self.settings.prompt
+        )
+
+    async def _async_model_turn(
+        self, turn: Turn, note: TurnNote, use_tools: bool
+    ) -> conversation.ConversationResult:
+        """Stream the backend's reply into the ChatLog, running tool calls.
+
+        Tools (HA's Assist API) only when `use_tools` and the agent's option allow.
+        """
         try:
-            await chat_log.async_provide_llm_data(
-                user_input.as_llm_context(DOMAIN),
-                llm.LLM_API_ASSIST if use_tools else None,
-                self.system_prompt,
-                user_input.extra_system_prompt,
+            await self._async_prepare_chat_log(
+                turn, use_tools and self.settings.control_tools
             )
         except conversation.ConverseError as err:
             return err.as_conversation_result()
-        # HA's prompt adds the clock and the API prompt; Athena keeps its stable one.
-        chat_log.content[0] = conversation.SystemContent(content=self.system_prompt)
+        chat_log = turn.chat_log
         tools = (
             [
                 format_tool(t, chat_log.llm_api.custom_serializer)
@@ -497,70 +417,36 @@ class AthenaEntity(Entity):
             if chat_log.llm_api
             else None
         )
-        note = TurnNote(
-            context=facts.text
-            if facts
-            else self._turn_context(user_input.text, tools is not None)
+        note = replace(
+            note,
+            context=turn_context(self.hass, turn.user_input.text, tools is not None),
         )
-        backends = self.entry.runtime_data.backends
         try:
             for _ in range(MAX_TOOL_ITERATIONS):
                 messages = build_messages(
-                    self.system_prompt,
+                    self.settings.prompt,
                     chat_log.content,
                     note.context,
-                    int(self.settings[CONF_MAX_HISTORY]),
+                    self.settings.max_history,
                 )
                 chat_log.async_trace({"athena_messages": messages, "tools": tools})
                 candidates = [
-                    (b, self.request_for(b, messages, tools)) for b in backends
+                    (b, self.request_for(b, messages, tools)) for b in self._backends
                 ]
-                stream = _deltas(candidates, self.timeouts, note)
-                if facts is not None:
-                    chunks = [chunk async for chunk in stream]
-                    reply = "".join(c.get("content") or "" for c in chunks)
-                    if missing := ungrounded(reply, facts.text):
-                        _LOGGER.info("Reply not grounded %s: %r", missing, reply)
-                        return await self._async_template(
-                            user_input, chat_log, facts, note
-                        )
-                    stream = _replay(chunks)
                 async for _ in chat_log.async_add_delta_content_stream(
-                    user_input.agent_id or self.entity_id, stream
+                    turn.agent_id, _deltas(candidates, self.timeouts, note)
                 ):
                     pass
                 if not chat_log.unresponded_tool_results:
                     break
         except BackendError as err:
-            if facts is not None:
-                _LOGGER.info("Backend failed, template answer: %s", err)
-                return await self._async_template(user_input, chat_log, facts, note)
-            speech = await async_sentence(
-                self.hass, user_input.language, "exceptions", err.key
-            )
-            return await self._async_say(
-                user_input, chat_log, speech, replace(note, error=True)
-            )
-        return conversation.async_get_result_from_chat_log(user_input, chat_log)
+            return await self._async_say_error(turn, note, err.key)
+        return conversation.async_get_result_from_chat_log(turn.user_input, chat_log)
 
 
-def _result(
-    chat_log: conversation.ChatLog, response: intent.IntentResponse
-) -> conversation.ConversationResult:
-    """Return `response` as the turn's result in `chat_log`'s conversation."""
-    return conversation.ConversationResult(
-        response=response,
-        conversation_id=chat_log.conversation_id,
-        continue_conversation=chat_log.continue_conversation,
-    )
-
-
-async def _replay(
-    chunks: list[conversation.AssistantContentDeltaDict],
-) -> AsyncIterator[conversation.AssistantContentDeltaDict]:
-    """Yield already received deltas (a reply held back for the grounding check)."""
-    for chunk in chunks:
-        yield chunk
+def _speech(response: intent.IntentResponse) -> str:
+    """Return the plain speech of HA's `response` ("" when it has none)."""
+    return str(response.speech.get("plain", {}).get("speech", ""))
 
 
 async def _deltas(

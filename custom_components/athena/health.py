@@ -14,7 +14,6 @@ checked at setup, every minute, and after every turn (the prompt size).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 import logging
 from typing import TYPE_CHECKING
@@ -23,18 +22,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .backend import Backend, BackendError, model_for
-from .const import (
-    BACKEND_OLLAMA,
-    CONF_KEEP_ALIVE,
-    CONF_NUM_CTX,
-    DEFAULT_KEEP_ALIVE,
-    DEFAULT_NUM_CTX,
-    DOMAIN,
-    VALIDATE_TIMEOUT,
-)
-from .ollama_backend import OllamaBackend
-from .openai_backend import OpenAIBackend, is_unlisted
+from .backends import Backend, BackendError, async_list_models_within
+from .const import BACKEND_OLLAMA, DOMAIN
+from .settings import AgentSettings
 
 if TYPE_CHECKING:
     from . import AthenaConfigEntry
@@ -68,13 +58,13 @@ def _set_issue(
     )
 
 
-def _ollama_models(entry: AthenaConfigEntry) -> dict[str, int]:
-    """Return the models the agents run on Ollama, each with its smallest num_ctx."""
+def _agent_models(entry: AthenaConfigEntry, kind: str) -> dict[str, int]:
+    """Return the agents' models on a `kind` backend, each with its least num_ctx."""
     models: dict[str, int] = {}
     for subentry in entry.subentries.values():
-        model = model_for(BACKEND_OLLAMA, subentry.data)
-        num_ctx = int(subentry.data.get(CONF_NUM_CTX, DEFAULT_NUM_CTX))
-        models[model] = min(num_ctx, models.get(model, num_ctx))
+        settings = AgentSettings.from_data(subentry.data)
+        model = settings.model_for(kind)
+        models[model] = min(settings.num_ctx, models.get(model, settings.num_ctx))
     return models
 
 
@@ -82,7 +72,7 @@ def check_keep_alive(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
     """Raise or clear `keep_alive_zero` for each agent on an Ollama backend."""
     on_ollama = any(b.kind == BACKEND_OLLAMA for b in entry.runtime_data.backends)
     for subentry in entry.subentries.values():
-        keep_alive = int(subentry.data.get(CONF_KEEP_ALIVE, DEFAULT_KEEP_ALIVE))
+        keep_alive = AgentSettings.from_data(subentry.data).keep_alive
         _set_issue(
             hass,
             on_ollama and keep_alive == 0,
@@ -94,7 +84,7 @@ def check_keep_alive(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
 
 def check_prompt_fit(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
     """Raise or clear `prompt_truncated` from the last Ollama turn's token count."""
-    models = _ollama_models(entry)
+    models = _agent_models(entry, BACKEND_OLLAMA)
     for backend in entry.runtime_data.backends:
         last = backend.stats.last
         if backend.kind != BACKEND_OLLAMA or last is None or not last.ok:
@@ -119,18 +109,13 @@ async def async_check_reachable(backend: Backend) -> BackendError | None:
     """List the backend's models within the validation timeout; the error or None.
 
     The result is recorded as the backend's reachability (at setup, and every
-    minute while it is unreachable). An OpenAI-compatible server that is up but
-    cannot list its models (see `is_unlisted`) counts as reachable.
+    minute while it is unreachable).
     """
     error: BackendError | None = None
     try:
-        async with asyncio.timeout(VALIDATE_TIMEOUT):
-            await backend.async_list_models()
-    except TimeoutError:
-        error = BackendError("no answer within 5 s")
+        await async_list_models_within(backend)
     except BackendError as err:
-        if not (isinstance(backend, OpenAIBackend) and is_unlisted(err)):
-            error = err
+        error = err
     backend.stats.set_reachable(error is None)
     return error
 
@@ -154,24 +139,23 @@ async def async_check(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
                 else "0",
             },
         )
-        if isinstance(backend, OllamaBackend) and backend.stats.reachable:
+        if backend.stats.reachable:
             await _async_check_gpu(hass, entry, backend)
 
 
 async def _async_check_gpu(
-    hass: HomeAssistant, entry: AthenaConfigEntry, backend: OllamaBackend
+    hass: HomeAssistant, entry: AthenaConfigEntry, backend: Backend
 ) -> None:
-    """Raise or clear `model_on_cpu` for each agent model Ollama has loaded."""
+    """Raise or clear `model_on_cpu` for each agent model the backend has loaded."""
     try:
-        loaded = await backend.async_ps()
+        shares = await backend.async_gpu_shares()
     except BackendError as err:
-        _LOGGER.debug("Cannot read %s/api/ps: %s", backend.url, err)
+        _LOGGER.debug("Cannot read where %s runs its models: %s", backend.label, err)
         return
-    for model in _ollama_models(entry):
-        if model not in loaded:
-            continue  # not loaded now: nothing to say either way
-        size, size_vram = loaded[model]
-        share = size_vram / size if size else 1.0
+    for model in _agent_models(entry, backend.kind):
+        if model not in shares:
+            continue  # not loaded now (or not said): nothing to say either way
+        share = shares[model]
         _set_issue(
             hass,
             share < 1.0,

@@ -2,20 +2,28 @@
 
 The system prompt is the persona and nothing that changes (no clock, no entity
 dump), so every turn's prompt starts with the same bytes and the backend reuses its
-KV cache. Per-turn context (the date, the devices for a tool turn) is appended to the
-newest user message and stored with the turn (`TurnNote` in the reply's `native`), so
-later turns re-send exactly the bytes that were sent before.
+KV cache. Per-turn context (the date, the devices for a tool turn, a source's facts)
+is appended to the newest user message and stored with the turn (`TurnNote` in the
+reply's `native`), so later turns re-send exactly the bytes that were sent before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 import re
 from typing import Any
 
+import probatio
+
 from homeassistant.components import conversation
+from homeassistant.components.homeassistant.exposed_entities import async_should_expose
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import area_registry as ar, entity_registry as er, llm
 from homeassistant.helpers.json import json_dumps
+from homeassistant.util import dt as dt_util
+
+from .replies import clock_placeholders
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -25,17 +33,76 @@ def clean_text(text: str) -> str:
     return " ".join(_CONTROL_CHARS.sub(" ", text).split())
 
 
+_TEMPORAL = re.compile(
+    r"\b(?:today|tonight|tomorrow|yesterday|now|this (?:year|month|week)|next|last|"
+    r"date|day|time|year|month|week|weekend|christmas|birthday|holiday|ago|until|"
+    r"since|how long|old|age|season)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TurnNote:
-    """What Athena stores in an assistant reply's `native`.
+    """What Athena stores in each of its replies' `native` (one per turn).
 
-    `context` is what was appended to the user message before the reply; `error`
-    marks an error message (left out of later prompts); `answered_by` names the path.
+    `category` and `slots` are the route the turn took (`router.Route`); `context`
+    is what was appended to the user message before the reply; `error` marks an
+    error message (left out of later prompts); `answered_by` names who wrote the
+    reply: local, trigger, intent, default_agent, source, template, multi, or
+    the backend kind (ollama / openai).
     """
 
+    category: str = ""
+    slots: Mapping[str, str] = field(default_factory=dict)
     context: str = ""
     error: bool = False
     answered_by: str = ""
+
+
+def turn_context(hass: HomeAssistant, text: str, with_devices: bool) -> str:
+    """Return the context for the newest user message: only what `text` needs.
+
+    The clock when the question is temporal; the exposed entities (name, domain,
+    area) on a turn that offers device tools. "" when nothing is needed.
+    """
+    parts = []
+    if _TEMPORAL.search(text):
+        clock = clock_placeholders(dt_util.now(), "en")
+        parts.append(f"Now: {clock['weekday']}, {clock['date']}, {clock['time']}")
+    if with_devices:
+        parts.append(f"Devices: {_exposed_devices(hass)}")
+    return "; ".join(parts)
+
+
+def _exposed_devices(hass: HomeAssistant) -> str:
+    """Names (and areas) of the entities exposed to Assist, sorted, comma-joined."""
+    entities = er.async_get(hass)
+    areas = ar.async_get(hass)
+    names = []
+    for state in hass.states.async_all():
+        if not async_should_expose(hass, conversation.DOMAIN, state.entity_id):
+            continue
+        entry = entities.async_get(state.entity_id)
+        area = areas.async_get_area(entry.area_id) if entry and entry.area_id else None
+        names.append(f"{state.name} ({state.domain}{', ' + area.name if area else ''})")
+    return ", ".join(sorted(names))
+
+
+def format_tool(tool: llm.Tool, serializer: Any) -> dict[str, Any]:
+    """Return an HA LLM tool as an OpenAI/Ollama function schema.
+
+    `{"type": "function", "function": {"name", "parameters", "description"?}}`,
+    parameters as OpenAPI 3.1 (HA's own conversion, as core's ollama integration).
+    """
+    spec: dict[str, Any] = {
+        "name": tool.name,
+        "parameters": probatio.to_openapi(
+            tool.parameters, custom_serializer=serializer, openapi_version="3.1.0"
+        ),
+    }
+    if tool.description:
+        spec["description"] = tool.description
+    return {"type": "function", "function": spec}
 
 
 def user_message(text: str, context: str) -> str:
@@ -70,11 +137,14 @@ def _assistant_message(item: conversation.AssistantContent) -> dict[str, Any]:
 
 
 def _trim(turn_starts: list[int], max_turns: int) -> int:
-    """Return the index of the first user message to keep.
+    """Return the index in the content of the first user message to keep.
 
-    History is cut in blocks: when more than `max_turns` earlier turns exist, only the
-    newest `max_turns // 2` are kept, so the prompt prefix stays the same for the next
-    `max_turns // 2` turns instead of shifting every turn.
+    `turn_starts` are the indexes of the user messages (the last is the newest
+    question); earlier turns are cut in blocks of `keep = max(max_turns // 2, 1)`:
+    once more than `max_turns` earlier turns exist, the oldest whole blocks go, so
+    between `max_turns - keep + 1` and `max_turns` earlier turns are sent and the
+    prompt prefix stays the same for `keep` turns instead of shifting every turn.
+    `max_turns <= 0` keeps everything.
     """
     earlier = len(turn_starts) - 1
     if max_turns <= 0 or earlier <= max_turns:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 import re
 
-from . import airports
-from .teams import COMMON_WORDS, LEAGUE_WORDS, TEAM_LEAGUES
+from .sources import airports
+from .sources.teams import COMMON_WORDS, LEAGUE_WORDS, TEAM_LEAGUES
 
 
 class Category(StrEnum):
@@ -40,13 +40,13 @@ class Category(StrEnum):
 class Route:
     """A routing decision.
 
-    `kind` names a local answer (hello / morning / afternoon / evening / thanks, or
+    `reply` names a local answer (hello / morning / afternoon / evening / thanks, or
     time / date); `slots` are lower-case strings (`airport` is an IATA code);
     `parts` are the routes of a multi request, in order.
     """
 
     category: Category
-    kind: str = ""
+    reply: str = ""
     slots: dict[str, str] = field(default_factory=dict)
     parts: tuple[Route, ...] = ()
     text: str = ""
@@ -253,9 +253,9 @@ def _weather_slots(words: str) -> dict[str, str]:
 
 def _single(words: str) -> Route:
     """Classify one request (no splitting)."""
-    for kind, pattern in _GREETINGS:
+    for reply, pattern in _GREETINGS:
         if pattern.match(words):
-            return Route(Category.GREETING, kind)
+            return Route(Category.GREETING, reply)
     if _TIME.match(words):
         return Route(Category.TIME, "time")
     if _DATE.match(words):
@@ -289,13 +289,13 @@ def route(text: str) -> Route:
     pieces = [p for p in _SPLIT.split(words) if p]
     if len(pieces) > 1:
         parts = tuple(
-            Route(r.category, r.kind, r.slots, text=piece)
+            Route(r.category, r.reply, r.slots, text=piece)
             for piece in pieces
             if (r := _single(piece))
         )
         if all(p.category not in (Category.GENERAL, Category.GREETING) for p in parts):
             return Route(Category.MULTI, parts=parts, text=words)
-    return Route(whole.category, whole.kind, whole.slots, text=words)
+    return Route(whole.category, whole.reply, whole.slots, text=words)
 
 
 def reroute(text: str, category: Category) -> Route | None:

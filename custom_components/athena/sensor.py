@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import AthenaConfigEntry
-from .backend import BackendStats
+from .backends import BackendStats
 from .stats_entity import BackendStatsEntity
 
 

@@ -27,7 +27,6 @@ from homeassistant.helpers import chat_session, config_validation as cv
 
 from .const import DOMAIN, EVENT_ANNOUNCE, MAX_INPUT_CHARS
 from .prompt import TurnNote
-from .router import route
 
 if TYPE_CHECKING:
     from .entity import AthenaEntity
@@ -116,7 +115,7 @@ async def _async_ask(call: ServiceCall) -> ServiceResponse:
             timings["ttft_ms"] = backend.stats.last.ttft_ms
     return {
         "reply": result.response.speech.get("plain", {}).get("speech", ""),
-        "category": route(text).category.value,
+        "category": note.category,
         "facts": note.context,
         "answered_by": note.answered_by,
         "timings": timings,

@@ -6,7 +6,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .backend import Backend
+from .backends import Backend
 from .const import DOMAIN
 
 
@@ -25,9 +25,9 @@ class BackendStatsEntity(Entity):
         self._attr_unique_id = f"{entry_id}_{backend.kind}_{description.key}"
         self._attr_device_info = dr.DeviceInfo(
             identifiers={(DOMAIN, f"{entry_id}_{backend.kind}")},
-            name=f"Athena backend {backend.kind}",
+            name=f"Athena backend {backend.label}",
             manufacturer="Athena",
-            model=backend.kind,
+            model=backend.label,
             entry_type=dr.DeviceEntryType.SERVICE,
         )
 

@@ -11,6 +11,7 @@ system and time zone. Dates are HA's local dates.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +22,9 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 
-from .router import WEEKDAYS
-from .sources import Facts, SourceError, Sources
+from ..const import CONF_WEATHER_ENTITY
+from ..router import WEEKDAYS
+from . import Facts, SourceError, Sources
 
 ERROR = "weather_unavailable"
 GEOCODE_TTL = 7 * 24 * 3600.0
@@ -176,7 +178,7 @@ def summarize(period: Period, rows: list[dict[str, Any]], units: Units) -> str |
 
 def _facts(place: str, lines: list[str]) -> Facts:
     text = f"Weather for {place}:\n" + "\n".join(lines)
-    return Facts(text=text, template=f"In {place}: " + " ".join(lines))
+    return Facts(text=text, sentence=f"In {place}: " + " ".join(lines))
 
 
 async def async_entity_rows(
@@ -321,18 +323,19 @@ async def async_open_meteo_rows(
     return chosen, units
 
 
-async def async_weather_facts(
+async def async_facts(
     hass: HomeAssistant,
     sources: Sources,
-    slots: dict[str, str],
-    entity_id: str | None,
+    slots: Mapping[str, str],
+    options: Mapping[str, Any],
 ) -> Facts:
     """Facts for a weather question with slots `when` (and `location`).
 
-    A named place goes to Open-Meteo (geocoded); otherwise `entity_id` (the option,
-    else the first weather entity), else Open-Meteo at HA's home coordinates.
-    Raises `SourceError` (`weather_unavailable`, `weather_place_unknown`).
+    A named place goes to Open-Meteo (geocoded); otherwise the weather entity of
+    `options` (else the first weather entity), else Open-Meteo at HA's home
+    coordinates. Raises `SourceError` (`weather_unavailable`, `weather_place_unknown`).
     """
+    entity_id: str | None = options.get(CONF_WEATHER_ENTITY)
     now = dt_util.now()
     wanted = periods(slots.get("when", "now"), now)
     place = slots.get("location")

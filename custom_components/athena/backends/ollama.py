@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from homeassistant.util.ssl import get_default_context
 
-from .backend import (
+from ..const import BACKEND_OLLAMA
+from .base import (
     BackendError,
     BackendHTTPError,
     BackendMalformed,
@@ -31,7 +32,6 @@ from .backend import (
     ToolCall,
     Usage,
 )
-from .const import BACKEND_OLLAMA
 
 
 def keep_alive_param(seconds: int) -> int | str:
@@ -68,6 +68,8 @@ class OllamaBackend:
     """An Ollama server at `url`; `lanes` concurrent requests at most."""
 
     kind = BACKEND_OLLAMA
+    label = "Ollama"
+    models_must_be_listed = True
 
     def __init__(self, url: str, lanes: int) -> None:
         self.url = url
@@ -83,14 +85,18 @@ class OllamaBackend:
             raise _translate(err) from err
         return [m.model for m in response.models if m.model]
 
-    async def async_ps(self) -> dict[str, tuple[int, int]]:
-        """Return `/api/ps`: loaded model name -> (size, size_vram) in bytes."""
+    def up_without_models(self, err: BackendError) -> bool:
+        """Ollama always lists its models: a failed listing means it is not up."""
+        return False
+
+    async def async_gpu_shares(self) -> dict[str, float]:
+        """Return `/api/ps` as loaded model -> `size_vram / size` (1.0 for size 0)."""
         try:
             response = await self._client.ps()
         except _ERRORS as err:
             raise _translate(err) from err
         return {
-            m.model: (int(m.size or 0), int(m.size_vram or 0))
+            m.model: (int(m.size_vram or 0) / int(m.size)) if m.size else 1.0
             for m in response.models
             if m.model
         }

@@ -8,13 +8,15 @@ cached 30 s while a game in them is live, 5 min otherwise; team lists a day.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .sources import Facts, SourceError, Sources
+from ..const import CONF_FAVOURITE_TEAMS
+from . import Facts, SourceError, Sources
 from .teams import LEAGUES, TEAM_LEAGUES
 
 ERROR = "sports_unavailable"
@@ -175,18 +177,20 @@ def candidate_leagues(
     return sorted(leagues, key=lambda lg: now.month not in SEASON_MONTHS.get(lg, ()))
 
 
-async def async_sports_facts(
+async def async_facts(
     hass: HomeAssistant,
     sources: Sources,
-    slots: dict[str, str],
-    favourites: list[str],
+    slots: Mapping[str, str],
+    options: Mapping[str, Any],
 ) -> Facts:
     """Facts for a sports question with slots `team` and/or `league`.
 
     A team: its live or final game today, else its last result, and its next game.
-    A league alone: its scoreboard (live games first). Raises `SourceError`
+    A league alone: its scoreboard (live games first). The favourite teams of
+    `options` decide between leagues that share a nickname. Raises `SourceError`
     (`sports_unavailable`, `sports_team_unknown`).
     """
+    favourites = [str(t) for t in options.get(CONF_FAVOURITE_TEAMS, [])]
     now = dt_util.now()
     name = slots.get("team")
     if name is None:
@@ -201,7 +205,7 @@ async def async_sports_facts(
         if not lines:
             lines = ["No games on the scoreboard."]
         text = f"{league.upper()} scoreboard:\n" + "\n".join(lines)
-        return Facts(text=text, template=" ".join(lines))
+        return Facts(text=text, sentence=" ".join(lines))
     for league in candidate_leagues(name, slots.get("league"), favourites, now):
         if team := await _async_find_team(hass, sources, league, name):
             break
@@ -212,7 +216,7 @@ async def async_sports_facts(
     except (KeyError, IndexError, TypeError) as err:
         raise SourceError(ERROR, f"unexpected event {err!r}") from err
     text = f"{team['displayName']} ({league.upper()}):\n" + "\n".join(lines)
-    return Facts(text=text, template=" ".join(lines))
+    return Facts(text=text, sentence=" ".join(lines))
 
 
 async def _async_team_lines(

@@ -1,6 +1,9 @@
-"""What the weather, sports and airport sources share.
+"""The fact sources (weather, sports, airports) and what they share.
 
-Where they are, how they are fetched (HA's aiohttp session, a 5 s timeout, a
+One module per source (`weather`, `sports` with its team table `teams`, `airport`
+with its airport index `airports`), each with an `async_facts` of the `FactSource`
+shape; `registry.SOURCES` says which route category each one answers. Shared here:
+where they are, how they are fetched (HA's aiohttp session, a 5 s timeout, a
 User-Agent), a TTL cache, the error that becomes a spoken sentence, and `Facts`,
 what each one answers with.
 """
@@ -8,7 +11,7 @@ what each one answers with.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 import json
 import time
@@ -43,13 +46,14 @@ class SourceError(Exception):
 class Facts:
     """A source's answer.
 
-    `text` is the facts block for the model (short plain lines); `template` is a
-    spoken sentence built from the same facts, said when the backend is down or its
-    reply states a number or time that is not in `text`.
+    `text` is the facts block for the model (short plain lines); `sentence` is a
+    plain spoken sentence built from the same facts (the "template answer"), said
+    when the backend is down or its reply states a number or time that is not in
+    `text`.
     """
 
     text: str
-    template: str
+    sentence: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +119,9 @@ class Sources:
         seconds = ttl(value) if callable(ttl) else ttl
         self._cache[key] = (time.monotonic() + seconds, value)
         return value
+
+
+type FactSource = Callable[
+    [HomeAssistant, Sources, Mapping[str, str], Mapping[str, Any]], Awaitable[Facts]
+]
+"""`async_facts(hass, sources, slots, entry options) -> Facts`; raises `SourceError`."""

@@ -11,6 +11,7 @@ for an unknown station); the raw report is decoded with the `metar` library.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 import xml.etree.ElementTree as ET
 
@@ -18,8 +19,8 @@ from metar.Metar import Metar, ParserError
 
 from homeassistant.core import HomeAssistant
 
-from . import airports
-from .sources import Facts, SourceError, Sources
+from ..const import CONF_HOME_AIRPORT
+from . import Facts, SourceError, Sources, airports
 
 ERROR = "flights_unavailable"
 FAA_TTL = 120.0
@@ -113,13 +114,21 @@ def metar_line(report: dict[str, Any]) -> str:
     return f"Weather at {report.get('icaoId', '')} now: {', '.join(parts)}."
 
 
-async def async_airport_facts(
-    hass: HomeAssistant, sources: Sources, code: str
+async def async_facts(
+    hass: HomeAssistant,
+    sources: Sources,
+    slots: Mapping[str, str],
+    options: Mapping[str, Any],
 ) -> Facts:
-    """Facts for the airport with IATA `code`: FAA status, then the METAR.
+    """Facts for slot `airport` (an IATA code), else the home airport of `options`.
 
-    One of the two may fail (its line says so); raises `SourceError` when both do.
+    FAA status, then the METAR. One of the two may fail (its line says so).
+    Raises `SourceError`: `airport_unknown` (no airport named and none set),
+    `flights_unavailable` (both failed).
     """
+    code = slots.get("airport") or str(options.get(CONF_HOME_AIRPORT) or "")
+    if not code:
+        raise SourceError("airport_unknown", "no airport named, none set")
     index = airports.load()
     title = index.titles.get(code, code)
     lines: list[str] = []
@@ -156,4 +165,4 @@ async def async_airport_facts(
     if failures == 2:
         raise SourceError(ERROR, f"FAA and METAR both failed for {code}")
     text = f"{title} ({code}):\n" + "\n".join(lines)
-    return Facts(text=text, template=f"At {title}: " + " ".join(lines))
+    return Facts(text=text, sentence=f"At {title}: " + " ".join(lines))

@@ -17,7 +17,8 @@ from typing import Any
 
 import aiohttp
 
-from .backend import (
+from ..const import BACKEND_OPENAI
+from .base import (
     BackendError,
     BackendHTTPError,
     BackendMalformed,
@@ -29,26 +30,12 @@ from .backend import (
     ToolCall,
     Usage,
 )
-from .const import BACKEND_OPENAI
 
 
 def api_base(url: str) -> str:
     """Return the `/v1` base for a server URL given with or without `/v1`."""
     url = url.rstrip("/")
     return url if url.endswith("/v1") else f"{url}/v1"
-
-
-def is_unlisted(err: BackendError) -> bool:
-    """Tell whether a failed `/v1/models` still proves the server is up.
-
-    mlx_lm.server 0.32.2 without a Hugging Face cache folder answers 200 with an
-    empty body (its handler raises `CacheNotFound` after the headers); other servers
-    may answer 5xx. A 4xx (e.g. 404 from a server that is not OpenAI-compatible) or
-    a connection error is not such a proof.
-    """
-    if isinstance(err, BackendHTTPError):
-        return err.status >= 500
-    return isinstance(err, BackendMalformed)
 
 
 def parse_sse_line(line: str) -> dict[str, Any] | None:
@@ -118,6 +105,8 @@ class OpenAIBackend:
     """An OpenAI-compatible server at `url`, over HA's aiohttp session."""
 
     kind = BACKEND_OPENAI
+    label = "OpenAI-compatible"
+    models_must_be_listed = False
 
     def __init__(self, url: str, lanes: int, session: aiohttp.ClientSession) -> None:
         self.url = url
@@ -138,6 +127,22 @@ class OpenAIBackend:
             raise BackendUnreachable(str(err)) from err
         except (aiohttp.ClientError, ValueError, KeyError, TypeError) as err:
             raise BackendMalformed(f"{type(err).__name__}: {err}") from err
+
+    def up_without_models(self, err: BackendError) -> bool:
+        """Tell whether a failed `/v1/models` still proves the server is up.
+
+        mlx_lm.server 0.32.2 without a Hugging Face cache folder answers 200 with an
+        empty body (its handler raises `CacheNotFound` after the headers); other
+        servers may answer 5xx. A 4xx (e.g. 404 from a server that is not
+        OpenAI-compatible) or a connection error is not such a proof.
+        """
+        if isinstance(err, BackendHTTPError):
+            return err.status >= 500
+        return isinstance(err, BackendMalformed)
+
+    async def async_gpu_shares(self) -> dict[str, float]:
+        """Return {}: the OpenAI API does not say where a model runs."""
+        return {}
 
     def _payload(self, request: ChatRequest, max_tokens: int) -> dict[str, Any]:
         payload: dict[str, Any] = {

@@ -2,14 +2,16 @@
 
 A backend turns a `ChatRequest` into an async stream of `ChatDelta` (text or tool
 calls) that ends with one `Usage`. `async_chat` wraps any backend with the lane
-semaphore, the first-token and total timeouts, and the statistics the sensors show.
+semaphore, the first-token and total timeouts, and the statistics the sensors show;
+`async_list_models_within` is the one reachability check (config flow, setup, the
+periodic health check).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 import logging
@@ -17,7 +19,7 @@ from typing import Any, Protocol
 
 from homeassistant.util import dt as dt_util
 
-from .const import BACKEND_OLLAMA, CONF_FALLBACK_MODEL, CONF_MODEL
+from ..const import VALIDATE_TIMEOUT
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -130,16 +132,6 @@ class ChatRequest:
     tools: list[dict[str, Any]] | None = None
 
 
-def model_for(kind: str, agent: Mapping[str, Any]) -> str:
-    """Return the model an agent's subentry `data` runs on a backend of `kind`.
-
-    Auto's Ollama side has its own model (`fallback_model`); otherwise `model`.
-    """
-    if kind == BACKEND_OLLAMA and agent.get(CONF_FALLBACK_MODEL):
-        return str(agent[CONF_FALLBACK_MODEL])
-    return str(agent[CONF_MODEL])
-
-
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     """Seconds until the first token, and until the whole reply."""
@@ -152,15 +144,28 @@ type StreamItem = ChatDelta | Usage
 
 
 class Backend(Protocol):
-    """What every backend offers. Methods raise `BackendError` subclasses only."""
+    """What every backend offers. Methods raise `BackendError` subclasses only.
+
+    `kind` is the stored backend type (`const.BACKEND_OLLAMA` / `BACKEND_OPENAI`),
+    `label` its name for people; `models_must_be_listed` is False where a server may
+    be up without a model list (the user then types a model name).
+    """
 
     kind: str
+    label: str
     url: str
     stats: BackendStats
     lanes: asyncio.Semaphore
+    models_must_be_listed: bool
 
     async def async_list_models(self) -> list[str]:
         """Return the model names the server offers."""
+
+    def up_without_models(self, err: BackendError) -> bool:
+        """Tell whether `err` from `async_list_models` still proves the server is up."""
+
+    async def async_gpu_shares(self) -> dict[str, float]:
+        """Return loaded model -> share of it in GPU memory (0..1); {} when unknown."""
 
     def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Stream the reply to `request`: deltas, then one `Usage`."""
@@ -173,8 +178,8 @@ class Backend(Protocol):
 
 
 @dataclass(slots=True)
-class TurnRecord:
-    """Timings (ms) and token counts of one finished request, for diagnostics."""
+class RequestRecord:
+    """Timings (ms) and token counts of one finished backend request (diagnostics)."""
 
     model: str
     ok: bool
@@ -196,8 +201,8 @@ class BackendStats:
     errors: int = 0
     reachable: bool | None = None
     unreachable_since: datetime | None = None  # UTC, while not reachable
-    last: TurnRecord | None = None
-    history: deque[TurnRecord] = field(default_factory=lambda: deque(maxlen=20))
+    last: RequestRecord | None = None
+    history: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=20))
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -205,7 +210,7 @@ class BackendStats:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def record(self, turn: TurnRecord) -> None:
+    def record(self, turn: RequestRecord) -> None:
         """Count one finished request (successful or not)."""
         self.requests += 1
         if not turn.ok:
@@ -276,7 +281,7 @@ async def async_chat(
         ):
             tokens_per_s = round(usage.completion_tokens / (end - first_token_at), 1)
         backend.stats.record(
-            TurnRecord(
+            RequestRecord(
                 model=request.model,
                 ok=error is None,
                 latency_ms=round((end - start) * 1000, 1),
@@ -357,3 +362,23 @@ async def async_chat_with_fallback(
                 continue
             raise
         return
+
+
+async def async_list_models_within(
+    backend: Backend, seconds: float = VALIDATE_TIMEOUT
+) -> list[str]:
+    """List `backend`'s models within `seconds`; [] when it is up but lists none.
+
+    The one reachability check: the config flow, setup and the health check use it.
+    Raises `BackendTimeout` (no answer in time) or the backend's `BackendError`.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            return await backend.async_list_models()
+    except TimeoutError as err:
+        raise BackendTimeout(f"no answer within {seconds:g} s") from err
+    except BackendError as err:
+        if backend.up_without_models(err):
+            _LOGGER.debug("%s is up without a model list: %s", backend.label, err)
+            return []
+        raise
