@@ -79,6 +79,7 @@ def make_entry(
     agent_data.update(agent or {})
     return MockConfigEntry(
         domain=DOMAIN,
+        version=2,
         title="Athena test",
         data=data,
         options=options or {},
@@ -93,11 +94,14 @@ def make_entry(
     )
 
 
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add and set up `entry` (with HA's conversation component)."""
+async def setup_entry(
+    hass: HomeAssistant, entry: MockConfigEntry, *, added: bool = False
+) -> None:
+    """Add (unless `added`) and set up `entry` (with HA's conversation component)."""
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "conversation", {})
-    entry.add_to_hass(hass)
+    if not added:
+        entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 

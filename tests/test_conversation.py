@@ -64,7 +64,9 @@ async def test_openai_backend_streams_and_records_cached_tokens(
     body = fake_openai.chat_requests()[-1].body
     assert body["max_tokens"] == 256
     assert body["stream_options"] == {"include_usage": True}
-    cached = hass.states.get("sensor.athena_backend_openai_compatible_cached_prompt_tokens_last_turn")
+    cached = hass.states.get(
+        "sensor.athena_backend_openai_compatible_cached_prompt_tokens_last_turn"
+    )
     assert cached is not None
     assert int(cached.state) > 0
 

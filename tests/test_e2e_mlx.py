@@ -88,7 +88,9 @@ async def test_real_mlx_two_turns_reuse_the_prompt_cache(
     assert speech(second).strip()
     assert backend.stats.last.completion_tokens <= MAX_TOKENS
     # The second turn starts with the first turn's bytes: the server reuses them.
-    cached = hass.states.get("sensor.athena_backend_openai_compatible_cached_prompt_tokens_last_turn")
+    cached = hass.states.get(
+        "sensor.athena_backend_openai_compatible_cached_prompt_tokens_last_turn"
+    )
     assert cached is not None
     assert int(cached.state) > 0
     assert backend.stats.last.cached_tokens == int(cached.state)
@@ -114,6 +116,13 @@ async def test_auto_falls_back_to_ollama_when_real_mlx_stops(
         speech(first),
         "when was he born",
     ]
-    assert hass.states.get("sensor.athena_backend_openai_compatible_errors").state == "1"
-    assert hass.states.get("binary_sensor.athena_backend_openai_compatible_reachable").state == "off"
+    assert (
+        hass.states.get("sensor.athena_backend_openai_compatible_errors").state == "1"
+    )
+    assert (
+        hass.states.get(
+            "binary_sensor.athena_backend_openai_compatible_reachable"
+        ).state
+        == "off"
+    )
     assert hass.states.get("sensor.athena_backend_ollama_requests").state == "1"

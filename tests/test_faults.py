@@ -162,7 +162,9 @@ async def test_auto_falls_back_to_ollama_before_first_token(
         "when was he born",
     ]
     assert request.body["model"] == fake_ollama.models[0]
-    assert hass.states.get("sensor.athena_backend_openai_compatible_errors").state == "1"
+    assert (
+        hass.states.get("sensor.athena_backend_openai_compatible_errors").state == "1"
+    )
     assert hass.states.get("sensor.athena_backend_ollama_requests").state == "1"
 
 

@@ -106,7 +106,9 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
         await er.async_migrate_entries(hass, entry.entry_id, unique_id)
         devices = dr.async_get(hass)
-        if device := devices.async_get_device(identifiers={(DOMAIN, old)}):
+        if device := devices.async_get_device_by_identifier(
+            (DOMAIN, old), entry.entry_id
+        ):
             devices.async_update_device(device.id, new_identifiers={(DOMAIN, new)})
         hass.config_entries.async_update_entry(entry, data=data, version=2)
         _LOGGER.info("Migrated %s to version 2", entry.title)

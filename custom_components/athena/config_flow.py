@@ -144,7 +144,7 @@ def _models_selector(models: list[str]) -> SelectSelector:
 class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a server: backend type, URL(s), then the first agent's model."""
 
-    VERSION = 1
+    VERSION = 2
     MINOR_VERSION = 1
 
     def __init__(self) -> None:
