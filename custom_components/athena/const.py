@@ -34,6 +34,17 @@ CONF_FAVOURITE_TEAMS: Final = "favourite_teams"  # "ravens", "nfl giants", ...
 CONF_HOME_AIRPORT: Final = "home_airport"  # IATA code
 
 VALIDATE_TIMEOUT: Final = 5.0  # seconds to list models in the config flow and at setup
+# Entry data also holds HA's CONF_API_KEY ("api_key"): an optional key for the
+# OpenAI-compatible server, sent as "Authorization: Bearer <key>".
+
+# Per request: a turn waits at most this long for a free lane (then "busy"); the
+# first-token timeout starts when the request is sent, after the lane wait.
+LANE_WAIT_TIMEOUT: Final = 10.0  # seconds
+# Auto: a backend that failed before its first token (timeout, unreachable, HTTP
+# error) is skipped this long while the next one answers; the health check probes it.
+BACKEND_COOLDOWN: Final = 60.0  # seconds
+# Model output is capped at the backend boundary (the token cap is max_tokens).
+MAX_REPLY_CHARS: Final = 2000
 PROBE_TIMEOUT: Final = 30.0  # seconds for a typed model name to answer one token
 
 # Subentry (one per conversation agent).
@@ -71,4 +82,5 @@ EVENT_ANNOUNCE: Final = "athena_announce"  # {"message", "satellite"} for satell
 
 DEFAULT_AGENT_NAME: Final = "Athena"
 MAX_TOOL_ITERATIONS: Final = 5
+MAX_COMPOUND_PARTS: Final = 4  # parts of "... and ..." answered; the rest is skipped
 MAX_INPUT_CHARS: Final = 2000  # longer input is refused with a spoken message

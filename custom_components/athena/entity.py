@@ -38,7 +38,12 @@ from .backends import (
     async_chat_with_fallback,
 )
 from .classifier import Classifier
-from .const import DOMAIN, MAX_INPUT_CHARS, MAX_TOOL_ITERATIONS
+from .const import (
+    DOMAIN,
+    MAX_COMPOUND_PARTS,
+    MAX_INPUT_CHARS,
+    MAX_TOOL_ITERATIONS,
+)
 from .grounding import ungrounded
 from .prompt import TurnNote, build_messages, clean_text, format_tool, turn_context
 from .replies import async_sentence, clock_placeholders
@@ -293,7 +298,7 @@ class AthenaEntity(Entity):
         """
         answers: list[str] = []
         facts: list[str] = []
-        for part in decision.parts:
+        for part in decision.parts[:MAX_COMPOUND_PARTS]:
             if part.category in SOURCES:
                 try:
                     found = await self._async_facts(part)
@@ -321,6 +326,17 @@ class AthenaEntity(Entity):
                     self.hass, part_input, turn.chat_log
                 ) or await self._async_default_agent_response(part_input)
                 answers.append(_speech(response))
+        if (skipped := len(decision.parts) - MAX_COMPOUND_PARTS) > 0:
+            answers.append(
+                await async_sentence(
+                    self.hass,
+                    turn.language,
+                    "exceptions",
+                    "compound_parts_skipped",
+                    limit=str(MAX_COMPOUND_PARTS),
+                    skipped=str(skipped),
+                )
+            )
         speech = " ".join(a.strip() for a in answers if a.strip())
         return self._record(
             turn, replace(note, context="\n".join(facts), answered_by="multi"), speech
@@ -428,6 +444,7 @@ class AthenaEntity(Entity):
                     chat_log.content,
                     note.context,
                     self.settings.max_history,
+                    with_tools=tools is not None,
                 )
                 chat_log.async_trace({"athena_messages": messages, "tools": tools})
                 candidates = [
@@ -439,6 +456,10 @@ class AthenaEntity(Entity):
                     pass
                 if not chat_log.unresponded_tool_results:
                     break
+            else:
+                return await self._async_say_error(
+                    turn, note, "too_many_tool_rounds", limit=str(MAX_TOOL_ITERATIONS)
+                )
         except BackendError as err:
             return await self._async_say_error(turn, note, err.key)
         return conversation.async_get_result_from_chat_log(turn.user_input, chat_log)

@@ -24,15 +24,27 @@ from homeassistant.helpers.json import json_dumps
 from homeassistant.util import dt as dt_util
 
 from .replies import clock_placeholders
+from .router import Category
+from .sources.registry import SOURCES
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def clean_text(text: str) -> str:
-    """Return `text` without control characters and with single spaces."""
+    """Return `text` with single spaces and without control characters.
+
+    C0/C1 controls, bidi controls (which can reorder what is shown or spoken) and
+    lone surrogates (which cannot be encoded to send) become spaces.
+    """
     return " ".join(_CONTROL_CHARS.sub(" ", text).split())
 
 
+# TurnNote categories whose context holds a source's facts.
+FACT_CATEGORIES = frozenset(
+    {category.value for category in SOURCES} | {Category.MULTI.value}
+)
 _TEMPORAL = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|now|this (?:year|month|week)|next|last|"
     r"date|day|time|year|month|week|weekend|christmas|birthday|holiday|ago|until|"
@@ -159,12 +171,16 @@ def build_messages(
     content: Sequence[conversation.Content],
     newest_context: str,
     max_turns: int,
+    *,
+    with_tools: bool = False,
 ) -> list[dict[str, Any]]:
     """Convert the ChatLog `content` to `/api/chat` / OpenAI messages.
 
     `content[0]` (the ChatLog's system content) is replaced by `system_prompt`; the
     last item must be the newest `UserContent`, which gets `newest_context`. Error
-    replies are left out; tool results are sent as `tool` messages (JSON).
+    replies are left out; tool results are sent as `tool` messages (JSON). On a turn
+    that offers tools (`with_tools`), earlier turns' source facts are left out: text
+    from the outside world never sits beside device tools.
     Returns `[{"role", "content", ...}, ...]`.
     """
     turn_starts = [
@@ -176,11 +192,12 @@ def build_messages(
     for index in range(first, len(content)):
         item = content[index]
         if isinstance(item, conversation.UserContent):
-            context = (
-                newest_context
-                if index == newest
-                else _note_after(content, index).context
-            )
+            note = TurnNote(context=newest_context)
+            if index != newest:
+                note = _note_after(content, index)
+            context = note.context
+            if with_tools and index != newest and note.category in FACT_CATEGORIES:
+                context = ""
             messages.append(
                 {
                     "role": "user",

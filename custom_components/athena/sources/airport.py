@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant
 
 from ..const import CONF_HOME_AIRPORT
 from . import Facts, SourceError, Sources, airports
+from .text import source_text
 
 ERROR = "flights_unavailable"
 FAA_TTL = 120.0
@@ -34,8 +35,12 @@ FLIGHT_CATEGORIES = {
 }
 
 
+_DIRECTIONS = ("Arrival", "Departure")
+_TRENDS = ("increasing", "decreasing", "steady")
+
+
 def _text(element: ET.Element, tag: str) -> str:
-    return (element.findtext(tag) or "").strip()
+    return source_text(element.findtext(tag) or "", "not given")
 
 
 def faa_lines(xml: str, code: str) -> list[str]:
@@ -66,10 +71,14 @@ def faa_lines(xml: str, code: str) -> list[str]:
         if _text(delay, "ARPT") != code:
             continue
         for kind in delay.iter("Arrival_Departure"):
+            direction = kind.get("Type", "")
+            if direction not in _DIRECTIONS:
+                direction = "Arrival/departure"
+            trend = (kind.findtext("Trend") or "").strip().lower()
             lines.append(
-                f"{kind.get('Type', 'Arrival/departure')} delays of "
+                f"{direction} delays of "
                 f"{_text(kind, 'Min')} to {_text(kind, 'Max')}, "
-                f"{_text(kind, 'Trend').lower() or 'steady'} "
+                f"{trend if trend in _TRENDS else 'steady'} "
                 f"(reason: {_text(delay, 'Reason')})."
             )
     for closure in root.iter("Airport"):
@@ -111,7 +120,8 @@ def metar_line(report: dict[str, Any]) -> str:
         parts.append(f"temperature {round(observation.temp.value('C'))} °C")
     if not parts:
         raise SourceError(ERROR, f"nothing decoded from {raw!r}")
-    return f"Weather at {report.get('icaoId', '')} now: {', '.join(parts)}."
+    station = source_text(report.get("icaoId", ""), "the airport")
+    return f"Weather at {station} now: {', '.join(parts)}."
 
 
 async def async_facts(

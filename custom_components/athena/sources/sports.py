@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 from ..const import CONF_FAVOURITE_TEAMS
 from . import Facts, SourceError, Sources
 from .teams import LEAGUES, TEAM_LEAGUES
+from .text import source_text
 
 ERROR = "sports_unavailable"
 LIVE_TTL = 30.0
@@ -64,7 +65,7 @@ def _score(competitor: dict[str, Any]) -> str:
 
 
 def _name(competitor: dict[str, Any]) -> str:
-    return str(competitor["team"]["displayName"])
+    return source_text(competitor["team"]["displayName"], "the other team")
 
 
 def describe_event(event: dict[str, Any], team_id: str | None = None) -> str:
@@ -86,13 +87,14 @@ def describe_event(event: dict[str, Any], team_id: str | None = None) -> str:
         return f"Next game: {spoken_time(event['date'])}, {side} {_name(other)}."
     scores = f"{_name(away)} {_score(away)}, {_name(home)} {_score(home)}"
     if status["state"] == "in":
-        return f"Live: {scores} ({status.get('detail', 'in progress')})."
+        detail = source_text(status.get("detail"), "in progress")
+        return f"Live: {scores} ({detail})."
     line = f"Final, {spoken_time(event['date'])}: {scores}."
     winner = next((c for c in competitors if c.get("winner")), None)
     if team_id is not None and winner is not None:
         won = str(winner["team"]["id"]) == team_id
         ours = home if str(home["team"]["id"]) == team_id else away
-        nickname = ours["team"].get("name") or _name(ours)
+        nickname = source_text(ours["team"].get("name"), _name(ours))
         line += f" The {nickname} {'won' if won else 'lost'}."
     return line
 
@@ -215,7 +217,8 @@ async def async_facts(
         lines = await _async_team_lines(hass, sources, league, str(team["id"]))
     except (KeyError, IndexError, TypeError) as err:
         raise SourceError(ERROR, f"unexpected event {err!r}") from err
-    text = f"{team['displayName']} ({league.upper()}):\n" + "\n".join(lines)
+    title = source_text(team["displayName"], name)
+    text = f"{title} ({league.upper()}):\n" + "\n".join(lines)
     return Facts(text=text, sentence=" ".join(lines))
 
 

@@ -25,6 +25,7 @@ from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 from ..const import CONF_WEATHER_ENTITY
 from ..router import WEEKDAYS
 from . import Facts, SourceError, Sources
+from .text import source_text
 
 ERROR = "weather_unavailable"
 GEOCODE_TTL = 7 * 24 * 3600.0
@@ -159,7 +160,8 @@ def summarize(period: Period, rows: list[dict[str, Any]], units: Units) -> str |
     parts = []
     if conditions:
         condition = conditions.most_common(1)[0][0]
-        parts.append(CONDITION_WORDS.get(condition, condition))
+        if words := CONDITION_WORDS.get(condition):  # our words, never the source's
+            parts.append(words)
     if temps:
         parts.append(f"high {max(temps)} {units.temperature}")
     if lows or len(temps) > 1:
@@ -349,7 +351,9 @@ async def async_facts(
             hass, sources, found["latitude"], found["longitude"], hourly
         )
         name = ", ".join(
-            str(found[k]) for k in ("name", "admin1", "country") if found.get(k)
+            part
+            for k in ("name", "admin1", "country")
+            if (part := source_text(found.get(k) or ""))
         )
     elif entity_id:
         rows, units = await async_entity_rows(hass, entity_id, hourly)
