@@ -31,14 +31,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _answers(url: str, model: str) -> bool:
+    """Whether the server at `url` answers a one-token chat request from `model`."""
+    body = json.dumps(
+        {
+            "model": model,
+            "messages": [{"role": "user", "content": "hi"}],
+            "max_tokens": 1,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{url}/v1/chat/completions", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return bool(json.load(response)["choices"])
+
+
 @contextmanager
 def _serve(
-    name: str, command: list[str], ready: str, start_timeout: float, **env: str
+    name: str,
+    command: list[str],
+    ready: str,
+    start_timeout: float,
+    model: str,
+    **env: str,
 ) -> Iterator[str]:
-    """Run `command` (which takes `--port`) on a free port until `ready` answers 200.
+    """Run `command` (which takes `--port`) on a free port until it answers a chat.
 
-    Yields the base URL; stops the process after. Raises RuntimeError with the
-    server's log when it does not become ready within `start_timeout` seconds.
+    Ready means `ready` answers 200 and then a one-token chat request from `model`
+    gets a reply (a build that cannot run on this CPU dies there). Yields the base
+    URL; stops the process after. Raises RuntimeError with the server's log when
+    it does not become ready within `start_timeout` seconds, or when it died
+    while in use.
     """
     port = free_port()
     log = ROOT / ".cache" / f"{name}-{port}.log"
@@ -51,19 +75,34 @@ def _serve(
             env={**os.environ, **env},
         )
     url = f"http://127.0.0.1:{port}"
+
+    def died(when: str) -> RuntimeError:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        return RuntimeError(
+            f"{name} died {when} (exit code {proc.poll()}); log {log}:\n{tail}"
+        )
+
     try:
         deadline = time.monotonic() + start_timeout
         while True:
             try:
                 with urllib.request.urlopen(f"{url}{ready}", timeout=2) as response:
-                    if response.status == 200 and json.load(response):
+                    if (
+                        response.status == 200
+                        and json.load(response)
+                        and _answers(url, model)
+                    ):
                         break
-            except OSError, ValueError:
+            except OSError, ValueError, KeyError:
                 pass
-            if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is not None:
+                raise died("while starting")
+            if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} did not start:\n{log.read_text()}")
             time.sleep(0.25)
         yield url
+        if proc.poll() is not None:
+            raise died("during the test")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -77,6 +116,7 @@ def llama_server(*extra: str, start_timeout: float = 60) -> Iterator[str]:
         [str(ROOT / "scripts" / "llama-server"), *extra],
         "/v1/models",
         start_timeout,
+        MODEL_ALIAS,
     ) as url:
         yield url
 
@@ -96,6 +136,7 @@ def mlx_server(start_timeout: float = 60) -> Iterator[str]:
         [*command, "--host", "127.0.0.1"],
         "/health",
         start_timeout,
+        MLX_MODEL,
         HF_HUB_OFFLINE="1",
     ) as url:
         yield url

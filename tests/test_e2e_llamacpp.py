@@ -11,6 +11,7 @@ import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 
 from custom_components.athena.const import (
@@ -61,6 +62,8 @@ async def test_real_llamacpp_two_turns(hass: HomeAssistant, llama_url: str) -> N
     agent = agent_id(hass)
 
     first = await ask(hass, "who wrote hamlet", agent)
+    # A real answer from the model, not the spoken error of a dead server.
+    assert first.response.response_type is intent.IntentResponseType.ACTION_DONE
     reply = speech(first)
     assert reply.strip()
     # max_tokens is honoured: 12 tokens are at most 12 words.
