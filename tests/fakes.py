@@ -90,6 +90,11 @@ class FakeServer:
     its Hugging Face cache folder is missing. `vram_share` is the share of each model
     that Ollama's `/api/ps` reports in GPU memory. Like Ollama, the evaluated tokens
     never exceed the request's `num_ctx` (a longer prompt is cut).
+
+    The fault "bad_chunk" streams `bad_chunk` (any JSON value) as the first chunk,
+    in the server's framing, and ends the reply. `delay` is seconds of thinking
+    before the first token. `authorization` holds the Authorization header of
+    every request received (None without one).
     """
 
     models: list[str] = field(default_factory=list)
@@ -101,6 +106,9 @@ class FakeServer:
     )
     requests: list[Recorded] = field(default_factory=list)
     slots: dict[str, list[str]] = field(default_factory=dict)
+    bad_chunk: Any = None
+    delay: float = 0.0
+    authorization: list[str | None] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
     _app: web.Application | None = None
@@ -128,8 +136,26 @@ class FakeServer:
         self.requests.append(record)
         return record
 
+    @web.middleware
+    async def _record_authorization(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
+        self.authorization.append(request.headers.get("Authorization"))
+        return await handler(request)
+
+    def frame(self, chunk: Any) -> bytes:
+        """One stream chunk in the server's framing (NDJSON line, SSE event)."""
+        return json.dumps(chunk).encode() + b"\n"
+
+    async def _bad_chunk(self, response: web.StreamResponse) -> web.StreamResponse:
+        """Send `bad_chunk` as the reply's only chunk (the "bad_chunk" fault)."""
+        await response.write(self.frame(self.bad_chunk))
+        await response.write_eof()
+        return response
+
     async def start(self, app: web.Application) -> str:
         """Serve `app` on 127.0.0.1 and an ephemeral port; return the base URL."""
+        app.middlewares.append(self._record_authorization)
         self._app = app
         self._runner, self.url = await serve(app)
         return self.url
@@ -137,7 +163,7 @@ class FakeServer:
     async def restart(self) -> None:
         """Serve again on the same address after `stop()` (the server came back)."""
         self._released = asyncio.Event()
-        app = web.Application()
+        app = web.Application(middlewares=[self._record_authorization])
         for route in self._app.router.routes():
             app.router.add_route(route.method, route.resource.canonical, route.handler)
         self._runner, _ = await serve(app, int(self.url.rsplit(":", 1)[1]))
@@ -180,6 +206,8 @@ class FakeServer:
             return web.json_response({"error": "model crashed"}, status=500)
         if self.fault == "hang":
             await self.stall()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return None
 
 
@@ -249,6 +277,8 @@ class FakeOllama(FakeServer):
             return web.json_response(final)
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
         await response.prepare(request)
+        if self.fault == "bad_chunk":
+            return await self._bad_chunk(response)
         first = _fixture("ollama/api-chat-stream-first-chunk.json")
         pieces = self.pieces(body)
         if isinstance(pieces, tuple):
@@ -285,6 +315,10 @@ class FakeOpenAI(FakeServer):
     """A fake OpenAI-compatible server shaped like mlx_lm.server 0.32.2."""
 
     malformed_chunk = b"data: {not json\n\n"
+
+    def frame(self, chunk: Any) -> bytes:
+        """One SSE event."""
+        return f"data: {json.dumps(chunk)}\n\n".encode()
 
     async def async_start(self) -> str:
         """Start serving; returns the base URL."""
@@ -331,6 +365,8 @@ class FakeOpenAI(FakeServer):
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         await response.write(b": keepalive 1/2\n\n: keepalive 2/2\n\n")
+        if self.fault == "bad_chunk":
+            return await self._bad_chunk(response)
         base = {
             "id": "chatcmpl-10d51f83-6dc2-4431-9ffb-e016e9d17ea9",
             "object": "chat.completion.chunk",

@@ -8,6 +8,7 @@ import pytest
 
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
@@ -293,3 +294,29 @@ async def test_unload_and_reload(hass: HomeAssistant, fake_ollama: FakeOllama) -
     assert entry.state is ConfigEntryState.LOADED
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_api_key_for_the_openai_compatible_server(
+    hass: HomeAssistant, fake_openai: FakeOpenAI, fake_ollama: FakeOllama
+) -> None:
+    result = await _start(hass, BACKEND_OLLAMA)
+    assert CONF_API_KEY not in {key.schema for key in result["data_schema"].schema}
+
+    result = await _start(hass, BACKEND_AUTO)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_OPENAI_URL: fake_openai.url,
+            CONF_OLLAMA_URL: fake_ollama.url,
+            CONF_API_KEY: " sk-local-1 ",
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_MODEL: fake_openai.models[0], CONF_FALLBACK_MODEL: "llama3.2:latest"},
+    )
+    await hass.async_block_till_done()
+    assert result["result"].data[CONF_API_KEY] == "sk-local-1"
+    # Sent to the OpenAI-compatible server only, from the flow's first listing on.
+    assert set(fake_openai.authorization) == {"Bearer sk-local-1"}
+    assert set(fake_ollama.authorization) == {None}

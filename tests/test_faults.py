@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from homeassistant.components import conversation
@@ -178,3 +180,87 @@ async def test_auto_does_not_fall_back_mid_stream(
     result = await ask(hass, "who wrote hamlet", auto_agent)
     assert speech(result) == FAULT_MESSAGES["malformed"]
     assert fake_ollama.chat_requests() == []
+
+
+_CONTENT = {"role": "assistant", "content": ""}
+BAD_CHUNKS = {
+    BACKEND_OPENAI: {
+        "content_number": {"choices": [{"delta": {"content": 42}}]},
+        "content_list": {"choices": [{"delta": {"content": ["Will", "iam"]}}]},
+        "content_object": {"choices": [{"delta": {"content": {"text": "Hi"}}}]},
+        "choices_object": {"choices": {"0": {"delta": {"content": "Hi"}}}},
+        "choice_string": {"choices": ["Hi"]},
+        "delta_string": {"choices": [{"delta": "Hi"}]},
+        "tool_calls_object": {"choices": [{"delta": {"tool_calls": {"index": 0}}}]},
+        "tool_call_string": {"choices": [{"delta": {"tool_calls": ["HassTurnOn"]}}]},
+        "tool_index_string": {
+            "choices": [
+                {"delta": {"tool_calls": [{"index": "0", "function": {"name": "f"}}]}}
+            ]
+        },
+        "tool_function_string": {
+            "choices": [{"delta": {"tool_calls": [{"index": 0, "function": "f"}]}}]
+        },
+        "tool_name_number": {
+            "choices": [{"delta": {"tool_calls": [{"function": {"name": 7}}]}}]
+        },
+        "tool_arguments_object": {
+            "choices": [
+                {
+                    "delta": {
+                        "tool_calls": [
+                            {"function": {"name": "f", "arguments": {"a": 1}}}
+                        ]
+                    }
+                }
+            ]
+        },
+        "usage_string": {"choices": [], "usage": {"prompt_tokens": "12"}},
+        "not_an_object": [1, 2],
+    },
+    BACKEND_OLLAMA: {
+        "list": [1, 2],
+        "number": 42,
+        "string": "William",
+        "null": None,
+        "message_string": {"model": "m", "message": "William"},
+        "content_number": {"model": "m", "message": {**_CONTENT, "content": 42}},
+        "content_list": {"model": "m", "message": {**_CONTENT, "content": ["a"]}},
+        "tool_calls_string": {"model": "m", "message": {**_CONTENT, "tool_calls": "f"}},
+        "tool_arguments_list": {
+            "model": "m",
+            "message": {
+                **_CONTENT,
+                "tool_calls": [{"function": {"name": "f", "arguments": [1]}}],
+            },
+        },
+        "tool_name_missing": {
+            "model": "m",
+            "message": {**_CONTENT, "tool_calls": [{"function": {"arguments": {}}}]},
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("backend", "chunk"),
+    [
+        pytest.param(backend, chunk, id=f"{backend}-{name}")
+        for backend, shapes in BAD_CHUNKS.items()
+        for name, chunk in shapes.items()
+    ],
+)
+async def test_reply_of_the_wrong_shape_is_malformed(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+    backend: str,
+    chunk: Any,
+) -> None:
+    agent, server, kind = await _agent(hass, backend, fake_ollama, fake_openai)
+    server.fault = "bad_chunk"
+    server.bad_chunk = chunk
+    result = await ask(hass, "who wrote hamlet", agent)
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert speech(result) == FAULT_MESSAGES["malformed"]
+    assert hass.states.get(f"sensor.athena_backend_{kind}_errors").state == "1"

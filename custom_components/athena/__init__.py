@@ -9,7 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
+from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
@@ -32,6 +32,7 @@ from .const import (
     DOMAIN,
     URL_KEYS,
 )
+from .redact import redact_url
 from .services import async_setup_services
 from .sources import Sources, airports
 
@@ -70,7 +71,9 @@ def create_backends(hass: HomeAssistant, entry: ConfigEntry) -> tuple[Backend, .
     """Build the entry's backends in the order they are tried (Auto: OpenAI, Ollama)."""
     lanes = int(entry.options.get(CONF_LANES, DEFAULT_LANES))
     return tuple(
-        create_backend(hass, kind, entry.data[URL_KEYS[kind]], lanes)
+        create_backend(
+            hass, kind, entry.data[URL_KEYS[kind]], lanes, entry.data.get(CONF_API_KEY)
+        )
         for kind in BACKENDS_OF_TYPE[entry.data[CONF_BACKEND]]
     )
 
@@ -124,8 +127,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bo
     if all(errors):
         for backend in backends:
             await backend.async_close()
-        details = "; ".join(
-            f"{b.url}: {e}" for b, e in zip(backends, errors, strict=True)
+        # Shown in the UI and logged by HA: no credentials (`Backend.url` has none).
+        details = redact_url(
+            "; ".join(f"{b.url}: {e}" for b, e in zip(backends, errors, strict=True))
         )
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,

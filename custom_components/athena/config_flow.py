@@ -22,7 +22,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import CONF_NAME
+from homeassistant.const import CONF_API_KEY, CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import (
@@ -50,6 +50,7 @@ from .backends import (
 from .const import (
     BACKEND_AUTO,
     BACKEND_OLLAMA,
+    BACKEND_OPENAI,
     BACKEND_TYPES,
     BACKENDS_OF_TYPE,
     CONF_BACKEND,
@@ -79,20 +80,24 @@ from .const import (
     SUBENTRY_CONVERSATION,
     URL_KEYS,
 )
+from .redact import redact_url
 from .settings import AgentSettings
 from .sources import airports
 
 _LOGGER = logging.getLogger(__name__)
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
-async def async_list_models(hass: HomeAssistant, kind: str, url: str) -> list[str]:
+async def async_list_models(
+    hass: HomeAssistant, kind: str, url: str, api_key: str | None = None
+) -> list[str]:
     """List the models of the `kind` server at `url` within 5 s ([]: up, unlisted).
 
     Raises `BackendError`.
     """
-    backend = create_backend(hass, kind, url, 1)
+    backend = create_backend(hass, kind, url, 1, api_key)
     try:
         return await async_list_models_within(backend)
     finally:
@@ -100,7 +105,7 @@ async def async_list_models(hass: HomeAssistant, kind: str, url: str) -> list[st
 
 
 async def async_probe_model(
-    hass: HomeAssistant, kind: str, url: str, model: str
+    hass: HomeAssistant, kind: str, url: str, model: str, api_key: str | None = None
 ) -> str | None:
     """Ask the `kind` server at `url` for one token from `model`, a typed name.
 
@@ -109,7 +114,7 @@ async def async_probe_model(
     name that is neither its listed id nor the path it was started with) or
     `cannot_connect`. Waits up to `PROBE_TIMEOUT` s: the server may load the model.
     """
-    backend = create_backend(hass, kind, url, 1)
+    backend = create_backend(hass, kind, url, 1, api_key)
     request = ChatRequest(
         model=model,
         messages=[{"role": "user", "content": "hi"}],
@@ -123,10 +128,10 @@ async def async_probe_model(
             async for _ in backend.stream_chat(request):
                 pass
     except BackendHTTPError as err:
-        _LOGGER.info("Model %r refused by %s: %s", model, url, err)
+        _LOGGER.info("Model %r refused by %s: %s", model, backend.url, err)
         return "model_not_served"
     except (BackendError, TimeoutError) as err:
-        _LOGGER.info("Cannot probe model %r at %s: %s", model, url, err)
+        _LOGGER.info("Cannot probe model %r at %s: %s", model, backend.url, err)
         return "cannot_connect"
     finally:
         await backend.async_close()
@@ -150,6 +155,7 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         self._backend = BACKEND_OLLAMA
         self._urls: dict[str, str] = {}
+        self._api_key: str | None = None  # OpenAI-compatible server only
         self._models: dict[str, list[str]] = {}
 
     async def async_step_user(
@@ -177,10 +183,16 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_server(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Enter and validate the server URL(s) by listing their models."""
+        """Enter and validate the server URL(s) by listing their models.
+
+        An OpenAI-compatible server may take an API key (sent as a Bearer token).
+        URLs may carry `user:pass@` (HTTP Basic auth); they are redacted wherever
+        shown or logged.
+        """
         kinds = BACKENDS_OF_TYPE[self._backend]
         errors: dict[str, str] = {}
         if user_input is not None:
+            self._api_key = str(user_input.get(CONF_API_KEY) or "").strip() or None
             for kind in kinds:
                 key = URL_KEYS[kind]
                 try:
@@ -197,9 +209,12 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
                 if key in errors:
                     continue
                 try:
-                    models = await async_list_models(self.hass, kind, self._urls[kind])
+                    models = await async_list_models(
+                        self.hass, kind, self._urls[kind], self._key_for(kind)
+                    )
                 except BackendError as err:
-                    _LOGGER.info("Cannot list models at %s: %s", self._urls[kind], err)
+                    url = redact_url(self._urls[kind])
+                    _LOGGER.info("Cannot list models at %s: %s", url, err)
                     errors[key] = "cannot_connect"
                     continue
                 if not models and kind == BACKEND_OLLAMA:
@@ -207,15 +222,21 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._models[kind] = models
             if not errors:
                 return await self.async_step_model()
+        schema: dict[Any, Any] = {vol.Required(URL_KEYS[kind]): _URL for kind in kinds}
+        if BACKEND_OPENAI in kinds:
+            schema[vol.Optional(CONF_API_KEY)] = _SECRET
         return self.async_show_form(
             step_id="server",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema({vol.Required(URL_KEYS[kind]): _URL for kind in kinds}),
-                user_input or {},
+                vol.Schema(schema), user_input or {}
             ),
             errors=errors,
             description_placeholders={"backend": self._backend},
         )
+
+    def _key_for(self, kind: str) -> str | None:
+        """Return the API key for the `kind` server (OpenAI-compatible only)."""
+        return self._api_key if kind == BACKEND_OPENAI else None
 
     async def async_step_model(
         self, user_input: dict[str, Any] | None = None
@@ -231,17 +252,22 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
             and model not in self._models[primary]
             and (
                 error := await async_probe_model(
-                    self.hass, primary, self._urls[primary], model
+                    self.hass,
+                    primary,
+                    self._urls[primary],
+                    model,
+                    self._key_for(primary),
                 )
             )
         ):
             errors[CONF_MODEL] = error
         if user_input is not None and not errors:
             return self.async_create_entry(
-                title=" + ".join(self._urls[kind] for kind in kinds),
+                title=" + ".join(redact_url(self._urls[kind]) for kind in kinds),
                 data={
                     CONF_BACKEND: self._backend,
                     **{URL_KEYS[kind]: self._urls[kind] for kind in kinds},
+                    **({CONF_API_KEY: self._api_key} if self._api_key else {}),
                 },
                 options={CONF_LANES: DEFAULT_LANES},
                 subentries=[
@@ -270,7 +296,7 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Schema(schema), user_input or {}
             ),
             errors=errors,
-            description_placeholders={"url": self._urls[primary]},
+            description_placeholders={"url": redact_url(self._urls[primary])},
         )
 
     @staticmethod

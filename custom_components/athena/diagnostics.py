@@ -1,4 +1,7 @@
-"""Config entry diagnostics: options, backend health, last 20 turns; URLs redacted."""
+"""Config entry diagnostics: options, backend health, last 20 turns.
+
+URLs (they may carry `user:pass@`) and the API key are redacted.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
 from . import AthenaConfigEntry
 from .const import CONF_OLLAMA_URL, CONF_OPENAI_URL
 
-TO_REDACT = {CONF_OLLAMA_URL, CONF_OPENAI_URL, "url", "api_key", "token"}
+TO_REDACT = {CONF_OLLAMA_URL, CONF_OPENAI_URL, "url", CONF_API_KEY, "token"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -31,6 +35,11 @@ async def async_get_config_entry_diagnostics(
                     "kind": backend.kind,
                     "url": backend.url,
                     "reachable": backend.stats.reachable,
+                    "cooling_down_until": (
+                        None
+                        if backend.stats.retry_at is None
+                        else backend.stats.retry_at.isoformat()
+                    ),
                     "requests": backend.stats.requests,
                     "errors": backend.stats.errors,
                     "average_latency_ms": backend.stats.average_latency_ms,

@@ -10,13 +10,19 @@
 
 Each issue is created when its condition holds and deleted when it no longer does,
 checked at setup, every minute, and after every turn (the prompt size).
+
+The same minute's check probes an unreachable backend: by listing its models, or,
+while it cools down after a failed turn (`BackendStats.retry_at`), by asking it for
+one token of the first agent's warm-up request, since a server that lists its
+models may still hang on a chat. An answer makes it reachable (and used) again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -120,11 +126,47 @@ async def async_check_reachable(backend: Backend) -> BackendError | None:
     return error
 
 
+async def async_check_answers(
+    entry: AthenaConfigEntry, backend: Backend
+) -> BackendError | None:
+    """Probe a backend in its cool-down with one token; the error or None.
+
+    The request is the first agent's warm-up (its system prompt, so a server that
+    comes back finds it cached), bounded by that agent's first-token timeout. An
+    answer ends the cool-down; a failure starts it again. Without an agent the
+    models are listed instead (`async_check_reachable`).
+    """
+    agent = next(iter(entry.runtime_data.agents.values()), None)
+    if agent is None:
+        return await async_check_reachable(backend)
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": agent.settings.prompt}
+    ]
+    seconds = agent.settings.first_token_timeout
+    error: BackendError | None = None
+    try:
+        async with asyncio.timeout(seconds):
+            await backend.async_warm_up(agent.request_for(backend, messages, None))
+    except TimeoutError:
+        error = BackendError(f"no answer within {seconds:g} s")
+    except BackendError as err:
+        error = err
+    if error is None:
+        _LOGGER.info("%s answers again", backend.url)
+        backend.stats.set_reachable(True)
+    else:
+        _LOGGER.debug("%s still does not answer: %s", backend.url, error)
+        backend.stats.cool_down()
+    return error
+
+
 async def async_check(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
-    """Run the periodic checks: reachability (re-listing models), GPU placement."""
+    """Run the periodic checks: reachability (see the module), GPU placement."""
     now = dt_util.utcnow()
     for backend in entry.runtime_data.backends:
-        if backend.stats.reachable is False:
+        if backend.stats.retry_at is not None:
+            await async_check_answers(entry, backend)
+        elif backend.stats.reachable is False:
             await async_check_reachable(backend)
         since = backend.stats.unreachable_since
         _set_issue(

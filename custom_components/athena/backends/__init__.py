@@ -12,6 +12,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from ..const import BACKEND_OLLAMA, BACKEND_OPENAI
 from .base import (
     Backend,
+    BackendBusy,
     BackendError,
     BackendHTTPError,
     BackendMalformed,
@@ -34,6 +35,7 @@ from .openai import OpenAIBackend
 
 __all__ = [
     "Backend",
+    "BackendBusy",
     "BackendError",
     "BackendHTTPError",
     "BackendMalformed",
@@ -54,14 +56,17 @@ __all__ = [
 ]
 
 
-def create_backend(hass: HomeAssistant, kind: str, url: str, lanes: int) -> Backend:
+def create_backend(
+    hass: HomeAssistant, kind: str, url: str, lanes: int, api_key: str | None = None
+) -> Backend:
     """Return the backend of `kind` (`BACKEND_OLLAMA` / `BACKEND_OPENAI`) at `url`.
 
-    `lanes` is how many requests it runs at once. Raises `ValueError` for an
-    unknown kind.
+    `lanes` is how many requests it runs at once. Credentials in `url`
+    (`user:pass@`) are sent as HTTP Basic auth; `api_key` (OpenAI-compatible only)
+    as a Bearer token instead. Raises `ValueError` for an unknown kind.
     """
     if kind == BACKEND_OLLAMA:
         return OllamaBackend(url, lanes)
     if kind == BACKEND_OPENAI:
-        return OpenAIBackend(url, lanes, async_get_clientsession(hass))
+        return OpenAIBackend(url, lanes, async_get_clientsession(hass), api_key)
     raise ValueError(f"unknown backend kind {kind!r}")

@@ -2,7 +2,9 @@
 
 A backend turns a `ChatRequest` into an async stream of `ChatDelta` (text or tool
 calls) that ends with one `Usage`. `async_chat` wraps any backend with the lane
-semaphore, the first-token and total timeouts, and the statistics the sensors show;
+semaphore and its wait limit, the first-token and total timeouts, the cleaning and
+cap of the reply text, and the statistics the sensors show;
+`async_chat_with_fallback` adds Auto's fallback and cool-down;
 `async_list_models_within` is the one reachability check (config flow, setup, the
 periodic health check).
 """
@@ -11,15 +13,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
+import re
 from typing import Any, Protocol
 
 from homeassistant.util import dt as dt_util
 
-from ..const import VALIDATE_TIMEOUT
+from ..const import (
+    BACKEND_COOLDOWN,
+    LANE_WAIT_TIMEOUT,
+    MAX_REPLY_CHARS,
+    VALIDATE_TIMEOUT,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,6 +59,12 @@ class BackendTimeout(BackendError):
     key = "backend_timeout"
 
 
+class BackendBusy(BackendTimeout):
+    """Every lane stayed busy for `Timeouts.lane_wait`: the request was never sent."""
+
+    key = "backend_busy"
+
+
 class BackendHTTPError(BackendError):
     """The server answered with an HTTP error status."""
 
@@ -75,13 +90,38 @@ class EmptyReply(BackendError):
 def falls_back(err: BackendError) -> bool:
     """Return whether Auto may retry `err` on the next backend.
 
-    Only failures before the first token: connection errors, timeouts and HTTP 5xx.
+    Only failures before the first token (nothing was said yet): connection
+    errors, timeouts (a busy lane included) and HTTP errors, 4xx too (a 404 is a
+    model the server does not serve).
     """
     if not err.before_first_token:
         return False
-    if isinstance(err, BackendHTTPError):
-        return err.status >= 500
-    return isinstance(err, BackendUnreachable | BackendTimeout)
+    return isinstance(err, BackendUnreachable | BackendTimeout | BackendHTTPError)
+
+
+def cools_down(err: BackendError) -> bool:
+    """Return whether `err` puts its backend in the cool-down (see `BackendStats`).
+
+    The failures that fall back, except a busy lane: that server is alive.
+    """
+    return falls_back(err) and not isinstance(err, BackendBusy)
+
+
+# C0 and C1 control characters except tab and newline, DEL, the bidirectional
+# controls (LRE..RLO, LRI..PDI, LRM, RLM, ALM) and lone surrogates.
+_UNSPEAKABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+    "\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def clean_reply_text(text: str) -> str:
+    """Return model output `text` without control, bidi-control or surrogate chars.
+
+    Tab and newline stay. Such characters are unspeakable, can reorder what a
+    screen shows (U+202E) or break JSON/UTF-8 encoding (lone surrogates).
+    """
+    return _UNSPEAKABLE.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +174,15 @@ class ChatRequest:
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds until the first token, and until the whole reply."""
+    """Seconds until the first token, until the whole reply, and for a free lane.
+
+    The first-token and total timeouts count from when the request is sent;
+    `lane_wait` bounds the wait for a free lane before that.
+    """
 
     first_token: float
     total: float
+    lane_wait: float = LANE_WAIT_TIMEOUT
 
 
 type StreamItem = ChatDelta | Usage
@@ -147,8 +192,10 @@ class Backend(Protocol):
     """What every backend offers. Methods raise `BackendError` subclasses only.
 
     `kind` is the stored backend type (`const.BACKEND_OLLAMA` / `BACKEND_OPENAI`),
-    `label` its name for people; `models_must_be_listed` is False where a server may
-    be up without a model list (the user then types a model name).
+    `label` its name for people; `url` the server's address with any credentials
+    redacted (`redact.redact_url`), safe to log and show; `models_must_be_listed` is
+    False where a server may be up without a model list (the user then types a
+    model name).
     """
 
     kind: str
@@ -167,7 +214,7 @@ class Backend(Protocol):
     async def async_gpu_shares(self) -> dict[str, float]:
         """Return loaded model -> share of it in GPU memory (0..1); {} when unknown."""
 
-    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+    def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamItem]:
         """Stream the reply to `request`: deltas, then one `Usage`."""
 
     async def async_warm_up(self, request: ChatRequest) -> None:
@@ -195,12 +242,18 @@ class RequestRecord:
 
 @dataclass(slots=True)
 class BackendStats:
-    """Running statistics of one backend; listeners are called on every change."""
+    """Running statistics of one backend; listeners are called on every change.
+
+    `retry_at` (UTC) is the end of the cool-down after a failure before the first
+    token: until then `async_chat_with_fallback` skips this backend. Any sign of
+    life (a request that succeeds, a probe that answers) ends it.
+    """
 
     requests: int = 0
     errors: int = 0
     reachable: bool | None = None
     unreachable_since: datetime | None = None  # UTC, while not reachable
+    retry_at: datetime | None = None  # UTC, while cooling down
     last: RequestRecord | None = None
     history: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=20))
     _listeners: list[Callable[[], None]] = field(default_factory=list)
@@ -211,11 +264,17 @@ class BackendStats:
         return lambda: self._listeners.remove(listener)
 
     def record(self, turn: RequestRecord) -> None:
-        """Count one finished request (successful or not)."""
+        """Count one finished request (successful or not).
+
+        A success makes the backend reachable, a connection failure unreachable;
+        other errors leave a known reachability as it is (the fallback path
+        decides about timeouts and HTTP errors, see `cool_down`).
+        """
         self.requests += 1
         if not turn.ok:
             self.errors += 1
-        self._set(turn.ok or turn.error != BackendUnreachable.key)
+        if turn.ok or turn.error == BackendUnreachable.key or self.reachable is None:
+            self._set(turn.ok or turn.error != BackendUnreachable.key)
         self.last = turn
         self.history.append(turn)
         for listener in list(self._listeners):
@@ -226,6 +285,7 @@ class BackendStats:
             self.unreachable_since = dt_util.utcnow()
         elif reachable:
             self.unreachable_since = None
+            self.retry_at = None
         self.reachable = reachable
 
     def set_reachable(self, reachable: bool) -> None:
@@ -233,6 +293,15 @@ class BackendStats:
         self._set(reachable)
         for listener in list(self._listeners):
             listener()
+
+    def cool_down(self, seconds: float = BACKEND_COOLDOWN) -> None:
+        """Mark the backend unreachable and skip it for `seconds` from now."""
+        self.retry_at = dt_util.utcnow() + timedelta(seconds=seconds)
+        self.set_reachable(False)
+
+    def cooling_down(self, now: datetime) -> bool:
+        """Tell whether the backend is in its cool-down at `now` (UTC)."""
+        return self.retry_at is not None and now < self.retry_at
 
     def _mean(self, values: list[float | None]) -> float | None:
         known = [v for v in values if v is not None]
@@ -259,17 +328,31 @@ async def async_chat(
 ) -> AsyncIterator[ChatDelta]:
     """Stream `request` through `backend` under its lanes, timeouts and statistics.
 
-    Yields `ChatDelta`s; the final `Usage` is recorded in `backend.stats`.
-    Raises `BackendTimeout` when the first token (lane wait included) or the whole
-    reply takes longer than `timeouts`, `EmptyReply` when nothing came back, and
-    the backend's own `BackendError`s.
+    Yields `ChatDelta`s whose text is cleaned (`clean_reply_text`) and, over the
+    whole reply, capped at `MAX_REPLY_CHARS` characters: the stream stops there and
+    the reply keeps what came. Tool calls on a request without tools are dropped
+    (logged): nothing could run them. The final `Usage` is recorded in
+    `backend.stats`.
+
+    Raises `BackendBusy` when no lane frees up within `timeouts.lane_wait` (the
+    request is not sent), `BackendTimeout` when the first token or the whole reply
+    takes longer than `timeouts` from the moment the request is sent, `EmptyReply`
+    when nothing came back, and the backend's own `BackendError`s.
     """
+    try:
+        async with asyncio.timeout(timeouts.lane_wait):
+            await backend.lanes.acquire()
+    except TimeoutError as err:
+        busy = BackendBusy(f"no free lane within {timeouts.lane_wait:g} s")
+        _LOGGER.warning("%s backend %s: %s", backend.kind, backend.url, busy)
+        raise busy from err
     loop = asyncio.get_running_loop()
     start = loop.time()
     first_deadline = start + timeouts.first_token
     total_deadline = start + timeouts.total
     first_token_at: float | None = None
     usage = Usage()
+    chars = 0
 
     def finish(error: BackendError | None) -> None:
         end = loop.time()
@@ -303,30 +386,49 @@ async def async_chat(
         return total_deadline if first_token_at is not None else first_deadline
 
     try:
-        async with asyncio.timeout_at(first_deadline):
-            await backend.lanes.acquire()
         try:
-            stream = aiter(backend.stream_chat(request))
-            while True:
-                async with asyncio.timeout_at(min(deadline(), total_deadline)):
-                    item = await anext(stream, None)
-                if item is None:
-                    break
-                if isinstance(item, Usage):
-                    usage = item
-                    continue
-                if not (item.content or item.tool_calls):
-                    continue
-                if first_token_at is None:
-                    first_token_at = loop.time()
-                yield item
+            async with aclosing(backend.stream_chat(request)) as stream:
+                while True:
+                    async with asyncio.timeout_at(min(deadline(), total_deadline)):
+                        item = await anext(stream, None)
+                    if item is None:
+                        break
+                    if isinstance(item, Usage):
+                        usage = item
+                        continue
+                    calls = item.tool_calls
+                    if calls and not request.tools:
+                        _LOGGER.warning(
+                            "%s backend %s: dropped tool calls %s on a request "
+                            "that offered no tools",
+                            backend.kind,
+                            backend.url,
+                            [call.name for call in calls],
+                        )
+                        calls = ()
+                    text = clean_reply_text(item.content)
+                    capped = len(text) > MAX_REPLY_CHARS - chars
+                    text = text[: MAX_REPLY_CHARS - chars]
+                    chars += len(text)
+                    if text or calls:
+                        if first_token_at is None:
+                            first_token_at = loop.time()
+                        yield ChatDelta(content=text, tool_calls=calls)
+                    if capped:
+                        _LOGGER.info(
+                            "%s backend %s: reply capped at %d characters",
+                            backend.kind,
+                            backend.url,
+                            MAX_REPLY_CHARS,
+                        )
+                        break
         finally:
             backend.lanes.release()
         if first_token_at is None:
             raise EmptyReply("the stream ended without text")
     except TimeoutError as err:
         timed_out = BackendTimeout(
-            "no first token in time"
+            f"no first token within {timeouts.first_token:g} s of sending"
             if first_token_at is None
             else f"reply not finished within {timeouts.total} s",
             before_first_token=first_token_at is None,
@@ -348,16 +450,30 @@ async def async_chat_with_fallback(
     """Stream from the first candidate, falling back to the next one.
 
     A failure before the first token that `falls_back` moves on to the next
-    candidate (Auto: MLX first, Ollama second).
+    candidate (Auto: the OpenAI-compatible server first, Ollama second). A backend
+    that failed so (`cools_down`) is marked unreachable and skipped for
+    `BACKEND_COOLDOWN` seconds, so a dead server costs its timeout once, not every
+    turn; the health check probes it meanwhile (`health.async_check`) and any
+    answer ends the cool-down. When every candidate is cooling down they are all
+    tried, in order: a turn is never refused without trying.
 
     Yields `(backend that answered, delta)`. Raises the last `BackendError`.
     """
-    for index, (backend, request) in enumerate(candidates):
+    now = dt_util.utcnow()
+    ready = [c for c in candidates if not c[0].stats.cooling_down(now)] or candidates
+    if len(ready) < len(candidates):
+        _LOGGER.debug(
+            "Skipping %s in their cool-down",
+            [b.url for b, _ in candidates if b.stats.cooling_down(now)],
+        )
+    for index, (backend, request) in enumerate(ready):
         try:
             async for delta in async_chat(backend, request, timeouts):
                 yield backend, delta
         except BackendError as err:
-            if index + 1 < len(candidates) and falls_back(err):
+            if cools_down(err):
+                backend.stats.cool_down()
+            if index + 1 < len(ready) and falls_back(err):
                 _LOGGER.info("Falling back from %s: %s", backend.url, err)
                 continue
             raise

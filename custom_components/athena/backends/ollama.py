@@ -8,7 +8,7 @@ options num_ctx / num_predict / temperature; final chunk `prompt_eval_count`,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 import json
 from typing import Any
 
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from homeassistant.util.ssl import get_default_context
 
 from ..const import BACKEND_OLLAMA
+from ..redact import redact_url, split_credentials
 from .base import (
     BackendError,
     BackendHTTPError,
@@ -49,9 +50,12 @@ def _translate(err: Exception) -> BackendError:
         return BackendTimeout(str(err) or type(err).__name__)
     if isinstance(err, ConnectionError | httpx.TransportError):
         return BackendUnreachable(str(err) or type(err).__name__)
-    return BackendMalformed(f"{type(err).__name__}: {err}")
+    return BackendMalformed(f"{type(err).__name__}: {err}"[:200])
 
 
+# What the client raises for a reply of the wrong shape: a line that is not JSON
+# (JSONDecodeError), not an object (`.get` on a list or number: AttributeError), or
+# not a chat chunk (pydantic's ValidationError, a ValueError, or TypeError).
 _ERRORS = (
     ollama.ResponseError,
     ollama.RequestError,
@@ -59,23 +63,34 @@ _ERRORS = (
     ConnectionError,
     json.JSONDecodeError,
     ValidationError,
+    AttributeError,
     KeyError,
     TypeError,
+    ValueError,
 )
 
 
 class OllamaBackend:
-    """An Ollama server at `url`; `lanes` concurrent requests at most."""
+    """An Ollama server at `url`; `lanes` concurrent requests at most.
+
+    Credentials in `url` (`http://user:pass@host:11434`, e.g. behind a reverse
+    proxy) are sent as HTTP Basic auth: the client library would drop them.
+    """
 
     kind = BACKEND_OLLAMA
     label = "Ollama"
     models_must_be_listed = True
 
     def __init__(self, url: str, lanes: int) -> None:
-        self.url = url
+        self.url = redact_url(url)
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
-        self._client = ollama.AsyncClient(host=url, verify=get_default_context())
+        address, credentials = split_credentials(url)
+        self._client = ollama.AsyncClient(
+            host=address,
+            verify=get_default_context(),
+            auth=httpx.BasicAuth(*credentials) if credentials else None,
+        )
 
     async def async_list_models(self) -> list[str]:
         """Return the names from `/api/tags`."""
@@ -108,7 +123,7 @@ class OllamaBackend:
             "temperature": request.temperature,
         }
 
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+    async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamItem]:
         """Stream `/api/chat`; the final chunk's counts become a `Usage`."""
         try:
             stream = await self._client.chat(

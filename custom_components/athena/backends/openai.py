@@ -10,14 +10,16 @@ sends `: keepalive` SSE comments before the first `data:`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 import json
 from typing import Any
 
 import aiohttp
+from aiohttp import hdrs
 
 from ..const import BACKEND_OPENAI
+from ..redact import redact_url, split_credentials
 from .base import (
     BackendError,
     BackendHTTPError,
@@ -57,18 +59,90 @@ def parse_sse_line(line: str) -> dict[str, Any] | None:
     return chunk
 
 
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """Return `value` as a JSON object ({} for null); else `BackendMalformed`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BackendMalformed(f"{what} is not an object: {value!r:.80}")
+    return value
+
+
+def _array(value: Any, what: str) -> list[Any]:
+    """Return `value` as a JSON array ([] for null); else `BackendMalformed`."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BackendMalformed(f"{what} is not a list: {value!r:.80}")
+    return value
+
+
+def _string(value: Any, what: str) -> str:
+    """Return `value` as a string ("" for null); else `BackendMalformed`."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BackendMalformed(f"{what} is not a string: {value!r:.80}")
+    return value
+
+
+def _count(value: Any, what: str) -> int | None:
+    """Return `value` as a token count (None for null); else `BackendMalformed`."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BackendMalformed(f"{what} is not an integer: {value!r:.80}")
+    return value
+
+
 def parse_usage(usage: dict[str, Any]) -> Usage:
-    """Convert an OpenAI `usage` object (with optional cached tokens) to `Usage`."""
-    prompt = usage.get("prompt_tokens")
-    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    """Convert an OpenAI `usage` object (with optional cached tokens) to `Usage`.
+
+    Raises `BackendMalformed` for counts that are not integers.
+    """
+    prompt = _count(usage.get("prompt_tokens"), "prompt_tokens")
+    details = _object(usage.get("prompt_tokens_details"), "prompt_tokens_details")
+    cached = _count(details.get("cached_tokens"), "cached_tokens")
     return Usage(
         prompt_tokens=prompt,
         cached_tokens=cached,
         evaluated_tokens=(
             prompt - cached if prompt is not None and cached is not None else prompt
         ),
-        completion_tokens=usage.get("completion_tokens"),
+        completion_tokens=_count(usage.get("completion_tokens"), "completion_tokens"),
     )
+
+
+def parse_chunk(
+    chunk: dict[str, Any], calls: dict[int, dict[str, str]]
+) -> tuple[Usage | None, str]:
+    """Read one chat-completion chunk: its usage (or None) and its text.
+
+    Tool-call fragments are joined into `calls` by index (name and argument
+    pieces). Raises `BackendError` for an `error` chunk and `BackendMalformed` for
+    any part of the wrong type: `choices` not a list, a choice or `delta` not an
+    object, `content` not a string, a tool-call fragment, its index, function,
+    name or arguments of the wrong type.
+    """
+    if "error" in chunk:
+        raise BackendError(f"server error in stream: {chunk['error']!r:.200}")
+    usage = _object(chunk.get("usage"), "usage")
+    text = ""
+    for choice in _array(chunk.get("choices"), "choices"):
+        delta = _object(_object(choice, "choice").get("delta"), "delta")
+        for item in _array(delta.get("tool_calls"), "tool_calls"):
+            fragment = _object(item, "tool call")
+            index = fragment.get("index")
+            if index is None:
+                index = 0
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise BackendMalformed(f"tool call index is not an integer: {index!r}")
+            function = _object(fragment.get("function"), "tool call function")
+            call = calls.setdefault(index, {"name": "", "arguments": ""})
+            call["name"] += _string(function.get("name"), "tool name")
+            call["arguments"] += _string(function.get("arguments"), "tool arguments")
+        text += _string(delta.get("content"), "content")
+    return (parse_usage(usage) if usage else None), text
 
 
 def _parse_arguments(raw: str) -> dict[str, Any]:
@@ -102,31 +176,58 @@ def _openai_message(message: dict[str, Any]) -> dict[str, Any]:
 
 
 class OpenAIBackend:
-    """An OpenAI-compatible server at `url`, over HA's aiohttp session."""
+    """An OpenAI-compatible server at `url`, over HA's aiohttp session.
+
+    `api_key` is sent as `Authorization: Bearer <key>`; without one, credentials in
+    `url` (`user:pass@`) are sent as HTTP Basic auth. Either way the URL the
+    requests go to carries no credentials.
+    """
 
     kind = BACKEND_OPENAI
     label = "OpenAI-compatible"
     models_must_be_listed = False
 
-    def __init__(self, url: str, lanes: int, session: aiohttp.ClientSession) -> None:
-        self.url = url
+    def __init__(
+        self,
+        url: str,
+        lanes: int,
+        session: aiohttp.ClientSession,
+        api_key: str | None = None,
+    ) -> None:
+        self.url = redact_url(url)
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
-        self._base = api_base(url)
+        address, credentials = split_credentials(url)
+        self._base = api_base(address)
         self._session = session
+        self._headers: dict[str, str] = {}
+        if api_key:
+            self._headers[hdrs.AUTHORIZATION] = f"Bearer {api_key}"
+        elif credentials:
+            self._headers[hdrs.AUTHORIZATION] = aiohttp.encode_basic_auth(*credentials)
 
     async def async_list_models(self) -> list[str]:
         """Return the ids from `/v1/models`."""
         try:
-            async with self._session.get(f"{self._base}/models") as response:
+            async with self._session.get(
+                f"{self._base}/models", headers=self._headers
+            ) as response:
                 if response.status >= 400:
-                    raise BackendHTTPError(response.status, await response.text())
+                    raise BackendHTTPError(
+                        response.status, (await response.text())[:200]
+                    )
                 body = await response.json(content_type=None)
-            return [m["id"] for m in body["data"]]
+            return [str(m["id"]) for m in body["data"]]
         except aiohttp.ClientConnectionError as err:
             raise BackendUnreachable(str(err)) from err
-        except (aiohttp.ClientError, ValueError, KeyError, TypeError) as err:
-            raise BackendMalformed(f"{type(err).__name__}: {err}") from err
+        except (
+            aiohttp.ClientError,
+            ValueError,
+            AttributeError,
+            KeyError,
+            TypeError,
+        ) as err:
+            raise BackendMalformed(f"{type(err).__name__}: {err}"[:200]) from err
 
     def up_without_models(self, err: BackendError) -> bool:
         """Tell whether a failed `/v1/models` still proves the server is up.
@@ -157,13 +258,18 @@ class OpenAIBackend:
             payload["tools"] = request.tools
         return payload
 
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
-        """Stream `/v1/chat/completions`; tool-call fragments are joined by index."""
+    async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamItem]:
+        """Stream `/v1/chat/completions`; tool-call fragments are joined by index.
+
+        Every chunk is checked by `parse_chunk`: a reply of the wrong shape is a
+        `BackendMalformed`, never another exception.
+        """
         calls: dict[int, dict[str, str]] = {}
         try:
             async with self._session.post(
                 f"{self._base}/chat/completions",
                 json=self._payload(request, request.max_tokens),
+                headers=self._headers,
             ) as response:
                 if response.status >= 400:
                     raise BackendHTTPError(
@@ -173,29 +279,17 @@ class OpenAIBackend:
                     chunk = parse_sse_line(raw.decode("utf-8", "replace").strip())
                     if chunk is None:
                         continue
-                    if "error" in chunk:
-                        raise BackendError(f"server error in stream: {chunk['error']}")
-                    if usage := chunk.get("usage"):
-                        yield parse_usage(usage)
-                    for choice in chunk.get("choices") or ():
-                        delta = choice.get("delta") or {}
-                        for fragment in delta.get("tool_calls") or ():
-                            call = calls.setdefault(
-                                fragment.get("index", 0), {"name": "", "arguments": ""}
-                            )
-                            function = fragment.get("function") or {}
-                            call["name"] += function.get("name") or ""
-                            call["arguments"] += function.get("arguments") or ""
-                        if content := delta.get("content"):
-                            yield ChatDelta(content=content)
+                    usage, content = parse_chunk(chunk, calls)
+                    if usage is not None:
+                        yield usage
+                    if content:
+                        yield ChatDelta(content=content)
         except aiohttp.ClientPayloadError as err:
             raise BackendUnreachable(f"connection dropped: {err}") from err
         except aiohttp.ClientConnectionError as err:
             raise BackendUnreachable(str(err)) from err
         except aiohttp.ClientError as err:
-            raise BackendMalformed(f"{type(err).__name__}: {err}") from err
-        except (AttributeError, TypeError) as err:
-            raise BackendMalformed(f"unexpected chunk shape: {err}") from err
+            raise BackendMalformed(f"{type(err).__name__}: {err}"[:200]) from err
         if calls:
             yield ChatDelta(
                 tool_calls=tuple(
