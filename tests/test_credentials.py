@@ -256,3 +256,23 @@ async def test_credentials_are_shown_nowhere(
     assert {name: _leaks(str(where)) for name, where in places.items()} == {
         name: [] for name in places
     }
+
+
+async def test_an_old_title_loses_its_credentials(
+    hass: HomeAssistant, fake_ollama: FakeOllama, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Entries made before 2.2 took the URL with its password as their title."""
+    caplog.set_level(logging.DEBUG)
+    url = with_credentials(fake_ollama.url)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        minor_version=1,
+        title=url,
+        data={CONF_BACKEND: BACKEND_OLLAMA, CONF_OLLAMA_URL: url},
+    )
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (2, 2)
+    assert entry.title == redact_url(url)
+    assert _leaks(caplog.text) == []

@@ -82,14 +82,18 @@ _V1_OPENAI = "mlx"  # VERSION 1's name for the OpenAI-compatible backend
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Migrate VERSION 1 (the OpenAI-compatible backend stored as "mlx") to 2.
+    """Migrate VERSION 1 (the OpenAI-compatible backend stored as "mlx") to 2.2.
 
-    Entry data: backend "mlx" -> "openai", key "mlx_url" -> "openai_url". The
-    backend's device and entities keep their entity ids (so their history) and get
-    the new unique ids. A version newer than this code is refused.
+    1 -> 2: entry data backend "mlx" -> "openai", key "mlx_url" -> "openai_url".
+    The backend's device and entities keep their entity ids (so their history) and
+    get the new unique ids. -> 2.2: the title (the server URLs) loses any
+    `user:pass@`. A version newer than this code is refused.
     """
     if entry.version > 2:
         return False
+    if (entry.version, entry.minor_version) < (2, 2):
+        # First, so that no log line below shows the password.
+        hass.config_entries.async_update_entry(entry, title=redact_url(entry.title))
     if entry.version == 1:
         data = dict(entry.data)
         if data.get(CONF_BACKEND) == _V1_OPENAI:
@@ -115,6 +119,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
             devices.async_update_device(device.id, new_identifiers={(DOMAIN, new)})
         hass.config_entries.async_update_entry(entry, data=data, version=2)
         _LOGGER.info("Migrated %s to version 2", entry.title)
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(entry, minor_version=2)
     return True
 
 

@@ -150,7 +150,7 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a server: backend type, URL(s), then the first agent's model."""
 
     VERSION = 2
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2  # 2.2: titles without credentials (`async_migrate_entry`)
 
     def __init__(self) -> None:
         self._backend = BACKEND_OLLAMA

@@ -132,9 +132,10 @@ async def async_check_answers(
     """Probe a backend in its cool-down with one token; the error or None.
 
     The request is the first agent's warm-up (its system prompt, so a server that
-    comes back finds it cached), bounded by that agent's first-token timeout. An
-    answer ends the cool-down; a failure starts it again. Without an agent the
-    models are listed instead (`async_check_reachable`).
+    comes back finds it cached), bounded by that agent's first-token timeout and
+    half the check interval (checks must not overlap). An answer ends the
+    cool-down; a failure starts it again. Without an agent the models are listed
+    instead (`async_check_reachable`).
     """
     agent = next(iter(entry.runtime_data.agents.values()), None)
     if agent is None:
@@ -142,7 +143,9 @@ async def async_check_answers(
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": agent.settings.prompt}
     ]
-    seconds = agent.settings.first_token_timeout
+    seconds = min(
+        agent.settings.first_token_timeout, CHECK_INTERVAL.total_seconds() / 2
+    )
     error: BackendError | None = None
     try:
         async with asyncio.timeout(seconds):
