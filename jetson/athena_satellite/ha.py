@@ -19,6 +19,8 @@ from typing import Any
 
 import aiohttp
 
+from .backoff import Backoff
+
 EVENT_ANNOUNCE = "athena_announce"
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
@@ -97,14 +99,14 @@ class Connection:
 
         Raises AuthError if the token is rejected.
         """
-        attempt = 0
+        backoff = Backoff(self.backoff_s)
         async with aiohttp.ClientSession() as session:
             while not self._closing:
                 reason: object = "connection closed"
                 try:
                     async with session.ws_connect(self.url, heartbeat=30) as ws:
                         await self._authenticate(ws)
-                        attempt = 0
+                        backoff.reset()
                         await self._serve(ws)
                 except AuthError as err:
                     self.auth_error = err
@@ -122,14 +124,13 @@ class Connection:
                     self._drop()
                 if self._closing:
                     break
-                delay = self.backoff_s[min(attempt, len(self.backoff_s) - 1)]
+                delay = backoff.next_delay()
                 _LOGGER.warning(
                     "Home Assistant at %s unreachable (%s); retrying in %.0f s",
                     self.url,
                     reason,
                     delay,
                 )
-                attempt += 1
                 await asyncio.sleep(delay)
 
     async def _authenticate(self, ws: aiohttp.ClientWebSocketResponse) -> None:

@@ -1,10 +1,11 @@
-"""The satellite: a state machine fed 80 ms audio chunks.
+"""The satellite: a state machine fed 80 ms audio chunks and HA's announcements.
 
 idle (wake words) → listening (VAD endpointing) → answering (STT → Home Assistant →
 TTS sentence by sentence) → idle, or listening again without a wake word when the reply
-asks a question (continue conversation). The microphone is ignored while the satellite
-speaks (half duplex), so it never answers itself. Announcements from HA are spoken when
-idle. Every turn logs one JSON line with the timing of each stage.
+asks a question (continue conversation). An announcement from HA waits for idle, then
+idle → announcing → idle. The microphone is ignored while the satellite answers or
+announces (half duplex), so it never answers itself. Every turn logs one JSON line with
+the timing of each stage.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .audio import RATE, AlsaSink, MicrophoneError, Sink, chime, chunks
+from .backoff import Backoff
 from .config import Config, WakeWordConfig
 from .ha import BACKOFF_S, Connection, NotConnectedError, RequestError
 from .stt import Transcriber
@@ -42,10 +44,37 @@ SORRY_FAILED = "Sorry, Home Assistant could not answer that."
 
 
 class Mode(enum.Enum):
-    """What the satellite does with the next chunk."""
+    """What the satellite is doing, so what it does with the next chunk."""
 
-    IDLE = "idle"
-    LISTENING = "listening"
+    IDLE = "idle"  # chunks go to the wake words; announcements may be spoken
+    LISTENING = "listening"  # chunks go to the VAD until the command ends
+    ANSWERING = "answering"  # STT → HA → TTS of the reply; chunks are ignored
+    ANNOUNCING = "announcing"  # speaking an announcement; chunks are ignored
+
+
+class Conversations:
+    """Each agent's last conversation_id, forgotten `timeout_s` after HA gave it.
+
+    `clock` gives the time in seconds (time.monotonic; tests pass their own).
+    """
+
+    def __init__(
+        self, timeout_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.timeout_s = timeout_s
+        self.clock = clock
+        self._known: dict[str | None, tuple[str, float]] = {}
+
+    def remember(self, agent_id: str | None, conversation_id: str) -> None:
+        """Keep `conversation_id` as `agent_id`'s conversation from now."""
+        self._known[agent_id] = (conversation_id, self.clock())
+
+    def get(self, agent_id: str | None) -> str | None:
+        """Return `agent_id`'s conversation_id, or None if none or expired."""
+        known = self._known.get(agent_id)
+        if known and self.clock() - known[1] <= self.timeout_s:
+            return known[0]
+        return None
 
 
 @dataclass
@@ -69,7 +98,8 @@ class Satellite:
     """Wake word → VAD → STT → HA → TTS for one microphone and one speaker.
 
     The engines are passed in (tests and the benchmark share them between satellites);
-    `connection` is the HA WebSocket connection, already running or about to.
+    `connection` is the HA WebSocket connection, already running or about to. `clock`
+    is the time conversations expire by (see Conversations).
     """
 
     def __init__(  # noqa: PLR0917 (one argument per engine)
@@ -81,6 +111,8 @@ class Satellite:
         endpointer: Endpointer,
         transcriber: Transcriber,
         synthesizer: Synthesizer,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.connection = connection
@@ -93,16 +125,30 @@ class Satellite:
         self.mode = Mode.IDLE
         self.word: WakeWordConfig | None = None
         self.announcements: asyncio.Queue[str] = asyncio.Queue()
-        self._conversations: dict[str | None, tuple[str, float]] = {}
+        self.conversations = Conversations(config.conversation_timeout_s, clock)
         self._heard: list[np.ndarray] = []
         self._wake_time = 0.0
 
     def on_announce(self, data: dict[str, Any]) -> None:
         """Queue an `athena_announce` event's message if it is for this satellite."""
-        target = data.get("satellite")
         message = str(data.get("message") or "").strip()
-        if message and target in (None, "", self.config.name):
+        if message and data.get("satellite") in (None, "", self.config.name):
             self.announcements.put_nowait(message)
+
+    async def announce(self) -> bool:
+        """If idle and an announcement is queued: idle → announcing → idle, speak it.
+
+        Returns whether one was spoken.
+        """
+        if self.mode is not Mode.IDLE or self.announcements.empty():
+            return False
+        self.mode = Mode.ANNOUNCING
+        try:
+            await self.speak(self.announcements.get_nowait())
+        finally:
+            self.mode = Mode.IDLE
+        self.wake_words.reset()
+        return True
 
     def listen(
         self,
@@ -118,7 +164,10 @@ class Satellite:
         self.endpointer.reset(start_timeout_s, after_wake)
 
     async def handle(self, chunk: np.ndarray) -> TurnLog | None:
-        """Process one 80 ms chunk; return the TurnLog when a turn was answered."""
+        """Process one 80 ms chunk; return the TurnLog when a turn was answered.
+
+        Ignored while answering or announcing (half duplex).
+        """
         if self.mode is Mode.IDLE:
             name = self.wake_words.process(chunk)
             if name is not None:
@@ -132,21 +181,25 @@ class Satellite:
                         daemon=True,
                     ).start()
             return None
+        if self.mode is not Mode.LISTENING:
+            return None
         self._heard.append(chunk)
         result = self.endpointer.process(chunk)
         if not result.finished:
             return None
-        self.mode = Mode.IDLE
-        assert self.word is not None
+        word = self.word
+        assert word is not None
         if result.state is State.NO_SPEECH:
-            _LOGGER.info("no command after %s", self.word.name)
+            _LOGGER.info("no command after %s", word.name)
+            self.mode = Mode.IDLE
             self.wake_words.reset()
             return None
+        self.mode = Mode.ANSWERING
         decided = time.monotonic()
         audio = np.concatenate(self._heard)
         start = max(0, (result.speech_start or 0) - int(LEAD_S * RATE))
         end = min(len(audio), (result.speech_end or len(audio)) + int(TAIL_S * RATE))
-        turn = TurnLog(self.word.name, self.word.agent_id, endpoint=result.state.value)
+        turn = TurnLog(word.name, word.agent_id, endpoint=result.state.value)
         turn.timings_ms["wake_to_end_of_speech"] = 1000 * (decided - self._wake_time)
         turn.timings_ms["speech"] = (
             1000 * ((result.speech_end or 0) - (result.speech_start or 0)) / RATE
@@ -154,13 +207,21 @@ class Satellite:
         # The silence that ended the command was spoken before `decided`.
         silence_s = ((result.decided_at or 0) - (result.speech_end or 0)) / RATE
         turn.timings_ms["endpoint_silence"] = 1000 * silence_s
-        await self._answer(turn, audio[start:end], decided - silence_s)
+        try:
+            ask_again = await self._answer(turn, audio[start:end], decided - silence_s)
+        finally:
+            self.mode = Mode.IDLE
+        if ask_again and self.config.continue_conversation_s > 0:
+            self.listen(word, self.config.continue_conversation_s)
         return turn
 
     async def _answer(
         self, turn: TurnLog, audio: np.ndarray, end_of_speech: float
-    ) -> None:
-        """STT → conversation/process → TTS for one command; log the turn."""
+    ) -> bool:
+        """STT → conversation/process → TTS for one command; log the turn.
+
+        Returns whether the reply asked a question (listen again without a wake word).
+        """
         timings = turn.timings_ms
         start = time.monotonic()
         turn.text = await asyncio.to_thread(
@@ -170,17 +231,17 @@ class Satellite:
         if not turn.text:
             _LOGGER.info("heard nothing to send (empty transcript)")
             self._log(turn)
-            return
+            return False
         agent = turn.agent_id
         start = time.monotonic()
         ask_again = False
         try:
             reply = await self.connection.process(
-                turn.text, agent, self._conversation_id(agent), self.config.language
+                turn.text, agent, self.conversations.get(agent), self.config.language
             )
         except (NotConnectedError, asyncio.TimeoutError) as err:
             _LOGGER.warning(
-                "Home Assistant did not answer %r: %s", turn.text, err or "timeout"
+                "Home Assistant did not answer %r: %s", turn.text, str(err) or "timeout"
             )
             turn.reply = SORRY_UNREACHABLE
         except RequestError as err:
@@ -190,8 +251,8 @@ class Satellite:
             turn.reply = reply.speech
             turn.conversation_id = reply.conversation_id
             if reply.conversation_id:
-                self._conversations[agent] = (reply.conversation_id, time.monotonic())
-            ask_again = reply.continue_conversation or reply.speech.endswith("?")
+                self.conversations.remember(agent, reply.conversation_id)
+            ask_again = reply.continue_conversation or turn.reply.endswith("?")
         timings["ha"] = 1000 * (time.monotonic() - start)
         if turn.reply:
             start = time.monotonic()
@@ -203,20 +264,11 @@ class Satellite:
                     first_audio - end_of_speech
                 )
         self._log(turn)
-        if ask_again and self.config.continue_conversation_s > 0:
-            assert self.word is not None
-            self.listen(self.word, self.config.continue_conversation_s)
+        return ask_again
 
     def _log(self, turn: TurnLog) -> None:
         turn.timings_ms = {k: round(v, 1) for k, v in turn.timings_ms.items()}
         TURN_LOGGER.info(turn.as_json())
-
-    def _conversation_id(self, agent: str | None) -> str | None:
-        """Return the agent's last conversation_id unless it has expired."""
-        known = self._conversations.get(agent)
-        if known and time.monotonic() - known[1] <= self.config.conversation_timeout_s:
-            return known[0]
-        return None
 
     def speak_blocking(self, text: str) -> float | None:
         """Synthesize `text` sentence by sentence in a thread, play each when ready.
@@ -294,10 +346,8 @@ class Satellite:
         ha = asyncio.create_task(self.connection.run())
         try:
             while not ha.done():
-                if self.mode is Mode.IDLE and not self.announcements.empty():
-                    await self.speak(self.announcements.get_nowait())
+                if await self.announce():
                     _drain(mic)
-                    self.wake_words.reset()
                     continue
                 try:
                     chunk = await asyncio.wait_for(mic.get(), 0.5)
@@ -318,19 +368,18 @@ class Satellite:
         loop: asyncio.AbstractEventLoop,
         stop: threading.Event,
     ) -> None:
-        attempt = 0
+        backoff = Backoff(MIC_RETRY_S)
         while not stop.is_set():
             try:
                 for chunk in source():
-                    attempt = 0
+                    backoff.reset()
                     if stop.is_set():
                         return
                     loop.call_soon_threadsafe(_offer, mic, chunk)
                 raise MicrophoneError("the audio source ended")
             except MicrophoneError as err:
-                delay = MIC_RETRY_S[min(attempt, len(MIC_RETRY_S) - 1)]
+                delay = backoff.next_delay()
                 _LOGGER.error("microphone failed: %s; retrying in %.0f s", err, delay)
-                attempt += 1
                 stop.wait(delay)
 
 
@@ -341,12 +390,14 @@ def build(
     transcriber: Transcriber | None = None,
     synthesizer: Synthesizer | None = None,
     backoff_s: tuple[float, ...] = BACKOFF_S,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Satellite:
     """Load every engine named in `config` and return a Satellite (not yet running).
 
     `sink` defaults to the configured ALSA output; a `transcriber` or `synthesizer`
-    already loaded is used instead of loading another. Raises FileNotFoundError for a
-    missing wake-word or voice model.
+    already loaded is used instead of loading another; `backoff_s` are the delays
+    between reconnects to HA, `clock` the time conversations expire by. Raises
+    FileNotFoundError for a missing wake-word or voice model.
     """
     connection = Connection(
         config.url,
@@ -363,6 +414,7 @@ def build(
         transcriber
         or Transcriber(config.stt_model_dir, config.stt_device, config.stt_beam_size),
         synthesizer or Synthesizer(config.tts_model, config.tts_length_scale),
+        clock=clock,
     )
 
 

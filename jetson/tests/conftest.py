@@ -69,17 +69,17 @@ async def fake_ha() -> AsyncIterator[FakeHA]:
 async def make_satellite(
     transcriber: Transcriber, synthesizer: Synthesizer
 ) -> AsyncIterator[Callable[[Config], tuple[Satellite, WavSink]]]:
-    """A Satellite with real engines and a WAV sink; its connection is not started."""
+    """A Satellite with real engines and a WAV sink; its connection is not started.
+
+    `options` go to `build` (backoff_s, clock).
+    """
     made: list[Satellite] = []
 
-    def make(config: Config) -> tuple[Satellite, WavSink]:
+    def make(config: Config, **options: Any) -> tuple[Satellite, WavSink]:
         sink = WavSink()
+        options.setdefault("backoff_s", (0.1,))
         satellite = build(
-            config,
-            sink,
-            transcriber=transcriber,
-            synthesizer=synthesizer,
-            backoff_s=(0.1,),
+            config, sink, transcriber=transcriber, synthesizer=synthesizer, **options
         )
         made.append(satellite)
         return satellite, sink

@@ -18,8 +18,14 @@ from athena_satellite.audio import (
     chunks,
     resample,
 )
+from athena_satellite.backoff import Backoff
 from athena_satellite.ha import AuthError, Connection
-from athena_satellite.satellite import SORRY_FAILED, SORRY_UNREACHABLE, Mode
+from athena_satellite.satellite import (
+    SORRY_FAILED,
+    SORRY_UNREACHABLE,
+    Conversations,
+    Mode,
+)
 from training import speech
 
 from .conftest import join, words
@@ -33,6 +39,19 @@ def spoken(sink, transcriber) -> list[str]:
     return words(
         transcriber.transcribe(resample(np.concatenate(sink.parts), sink.rate, RATE))
     )
+
+
+class Clock:
+    """A clock that moves only when told (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 async def started(connection: Connection) -> asyncio.Task:
@@ -77,16 +96,16 @@ async def test_follow_ups_reuse_the_conversation_id_until_it_expires(
     fake_ha.answer = lambda command: conversation_result(
         "Done.", command.get("conversation_id") or f"conv-{len(fake_ha.commands)}"
     )
+    clock = Clock()
     satellite, _sink = make_satellite(
-        make_config(fake_ha.url, home_assistant={"conversation_timeout_s": 60})
+        make_config(fake_ha.url, home_assistant={"conversation_timeout_s": 60}),
+        clock=clock,
     )
     task = await started(satellite.connection)
     for text in ("Turn on the kitchen lights.", "And the hallway too."):
         await satellite.process_audio(join(speech.silence(0.3), speech.piper(text)))
-    satellite._conversations["conversation.athena"] = (
-        "conv-1",
-        time.monotonic() - 61,
-    )  # a minute later
+        clock.advance(59)  # within a minute of the last reply
+    clock.advance(2)  # more than a minute after it
     await satellite.process_audio(
         join(speech.silence(0.3), speech.piper("Lock the front door."))
     )
@@ -102,15 +121,45 @@ async def test_follow_ups_reuse_the_conversation_id_until_it_expires(
     await task
 
 
+def test_conversations_expire_by_their_clock() -> None:
+    clock = Clock()
+    conversations = Conversations(300, clock)
+    conversations.remember("conversation.athena", "conv-1")
+    conversations.remember(None, "conv-2")
+    clock.advance(300)
+    assert conversations.get("conversation.athena") == "conv-1"
+    assert conversations.get(None) == "conv-2"
+    assert conversations.get("conversation.other") is None
+    conversations.remember(None, "conv-3")  # a newer reply restarts its time
+    clock.advance(1)
+    assert conversations.get("conversation.athena") is None
+    assert conversations.get(None) == "conv-3"
+
+
+def test_backoff_grows_then_stays_at_its_last_delay_until_reset() -> None:
+    backoff = Backoff((1.0, 2.0, 5.0))
+    assert [backoff.next_delay() for _ in range(5)] == [1.0, 2.0, 5.0, 5.0, 5.0]
+    backoff.reset()
+    assert backoff.next_delay() == 1.0
+    with pytest.raises(ValueError):
+        Backoff(())
+
+
 async def test_a_question_is_followed_without_a_wake_word(
     fake_ha, make_config, make_satellite, transcriber
 ) -> None:
     """'Turn on the lights' → 'Which room?' → 'kitchen', heard without a wake word."""
-    fake_ha.answer = lambda command: (
-        conversation_result("Which room?", "conv-7", continue_conversation=True)
-        if len(fake_ha.commands) == 1
-        else conversation_result("The kitchen lights are on.", "conv-7")
-    )
+    modes = []  # the satellite's state while HA answers
+
+    def answer(command):
+        modes.append(satellite.mode)
+        if len(fake_ha.commands) == 1:
+            return conversation_result(
+                "Which room?", "conv-7", continue_conversation=True
+            )
+        return conversation_result("The kitchen lights are on.", "conv-7")
+
+    fake_ha.answer = answer
     config = make_config(
         fake_ha.url,
         wake_words=[
@@ -139,6 +188,7 @@ async def test_a_question_is_followed_without_a_wake_word(
     assert {c["agent_id"] for c in fake_ha.commands} == {"conversation.athena"}
     assert words(fake_ha.commands[1]["text"]) == ["in", "the", "kitchen"]
     assert satellite.mode is Mode.IDLE
+    assert modes == [Mode.ANSWERING, Mode.ANSWERING]
     assert spoken(sink, transcriber) == words("Which room? The kitchen lights are on.")
     await satellite.connection.close()
     await task
@@ -157,6 +207,9 @@ async def test_announcements_are_spoken_and_a_failing_microphone_is_retried(
     fake_ha, make_config, make_satellite, transcriber, caplog
 ) -> None:
     satellite, sink = make_satellite(make_config(fake_ha.url))
+    modes = []  # the satellite's state while it speaks
+    play = sink.play
+    sink.play = lambda audio, rate: (modes.append(satellite.mode), play(audio, rate))
     opened = []
 
     def source() -> Iterator[np.ndarray]:
@@ -180,6 +233,7 @@ async def test_announcements_are_spoken_and_a_failing_microphone_is_retried(
             await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
     assert spoken(sink, transcriber) == words("Someone is at the front door.")
+    assert set(modes) == {Mode.ANNOUNCING} and satellite.mode is Mode.IDLE
     assert "microphone failed: arecord -D hw:9 stopped" in caplog.text
     async with asyncio.timeout(5):
         while len(opened) < 2:
@@ -187,6 +241,20 @@ async def test_announcements_are_spoken_and_a_failing_microphone_is_retried(
     assert not run.done()
     await satellite.connection.close()
     run.cancel()
+
+
+async def test_an_announcement_waits_until_the_satellite_is_idle(
+    make_config, make_satellite
+) -> None:
+    satellite, sink = make_satellite(make_config())
+    satellite.listen(satellite.config.wake_words[0])
+    satellite.on_announce({"message": "The washing is done.", "satellite": None})
+    satellite.on_announce({"message": "Not for you.", "satellite": "garage"})
+    assert not await satellite.announce()  # listening to a command
+    satellite.mode = Mode.IDLE
+    assert await satellite.announce()
+    assert sink.parts and satellite.mode is Mode.IDLE
+    assert not await satellite.announce()  # the garage's was never queued
 
 
 async def test_unreachable_home_assistant_is_said_not_raised(
