@@ -28,7 +28,7 @@ from .backoff import Backoff
 from .config import Config, WakeWordConfig
 from .ha import BACKOFF_S, Connection, NotConnectedError, RequestError
 from .stt import Transcriber
-from .tts import Synthesizer
+from .tts import Synthesizer, speakable
 from .vad import Endpointer, State
 from .wakeword import WakeWords
 
@@ -130,8 +130,11 @@ class Satellite:
         self._wake_time = 0.0
 
     def on_announce(self, data: dict[str, Any]) -> None:
-        """Queue an `athena_announce` event's message if it is for this satellite."""
-        message = str(data.get("message") or "").strip()
+        """Queue an `athena_announce` event's message if it is for this satellite.
+
+        `data`: {"message": str, "satellite": str | None}, as Connection checked it.
+        """
+        message = speakable(data["message"])
         if message and data.get("satellite") in (None, "", self.config.name):
             self.announcements.put_nowait(message)
 
@@ -244,11 +247,11 @@ class Satellite:
                 "Home Assistant did not answer %r: %s", turn.text, str(err) or "timeout"
             )
             turn.reply = SORRY_UNREACHABLE
-        except RequestError as err:
-            _LOGGER.warning("Home Assistant refused %r: %s", turn.text, err)
+        except RequestError as err:  # success false, or a malformed answer
+            _LOGGER.warning("Home Assistant could not answer %r: %s", turn.text, err)
             turn.reply = SORRY_FAILED
         else:
-            turn.reply = reply.speech
+            turn.reply = speakable(reply.speech)
             turn.conversation_id = reply.conversation_id
             if reply.conversation_id:
                 self.conversations.remember(agent, reply.conversation_id)

@@ -8,10 +8,41 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+import unicodedata
 
 import numpy as np
 
 BUNDLED_VOICE = "en_US-joe-medium"
+# The longest text the satellite speaks (about a minute of speech).
+MAX_SPEECH_CHARS = 1000
+# Unicode's explicit bidirectional formatting characters (UAX #9): they reorder what a
+# log line shows (Trojan Source, CVE-2021-42574) and mean nothing to a voice.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f"  # ALM, LRM, RLM
+    "\u202a\u202b\u202c\u202d\u202e"  # LRE, RLE, PDF, LRO, RLO
+    "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI
+)
+
+
+def speakable(text: str, limit: int = MAX_SPEECH_CHARS) -> str:
+    """Return `text` fit to speak and to log: no control or bidi characters, short.
+
+    Control characters (Unicode category Cc) become spaces, bidi controls and lone
+    surrogates (which cannot be encoded for the synthesizer) are removed, runs of
+    whitespace become one space, and a text longer than `limit` characters is cut at
+    the last space before the limit (at the limit if it has none). Only the first
+    8 * `limit` characters are read.
+    """
+    kept = (
+        " " if unicodedata.category(c) == "Cc" else c
+        for c in text[: 8 * limit]  # bounded work for a hostile megabyte
+        if c not in BIDI_CONTROLS and unicodedata.category(c) != "Cs"
+    )
+    clean = " ".join("".join(kept).split())
+    if len(clean) <= limit:
+        return clean
+    cut = clean[: limit + 1].rsplit(" ", 1)[0]  # words before the last space <= limit
+    return cut if len(cut) <= limit else clean[:limit]
 
 
 class Synthesizer:

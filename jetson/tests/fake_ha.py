@@ -4,6 +4,10 @@ auth_required → auth → auth_ok | auth_invalid; `subscribe_events` answered w
 `result` and later `event` messages carrying the subscription id; `conversation/process`
 answered with a ConversationResult dict. Shapes from HA's websocket_api (auth.py,
 messages.py) and conversation's `websocket_process`.
+
+A hostile HA: `raw_answer` answers `conversation/process` with any frames instead
+(`Frame`: a str is sent as a text frame as it is, bytes as a binary frame, anything
+else as JSON), and `handshake` replaces the greeting of the next connection.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import json
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 TOKEN = "test-token"
 HA_VERSION = "2026.10.4"
+Frame = Any  # str: a text frame as is; bytes: a binary frame; else sent as JSON
 
 
 def conversation_result(
@@ -47,6 +53,16 @@ def error(command_id: int, code: str, message: str) -> dict[str, Any]:
     return {"id": command_id, "type": "result", "success": False, "error": error_body}
 
 
+async def send(ws: web.WebSocketResponse, frame: Frame) -> None:
+    """Send one raw frame (see `Frame`)."""
+    if isinstance(frame, str):
+        await ws.send_str(frame)
+    elif isinstance(frame, bytes):
+        await ws.send_bytes(frame)
+    else:
+        await ws.send_str(json.dumps(frame))
+
+
 @dataclass
 class FakeHA:
     """The fake's state: what it was asked and how it answers."""
@@ -54,6 +70,10 @@ class FakeHA:
     answer: Callable[[dict[str, Any]], dict[str, Any]] = lambda command: (
         conversation_result(f"You said: {command['text']}", "conv-1")
     )
+    # If set: `conversation/process` is answered with these frames instead.
+    raw_answer: Callable[[dict[str, Any]], list[Frame]] | None = None
+    # If not empty: sent instead of auth_required on the next connection, then closed.
+    handshake: list[Frame] = field(default_factory=list)
     commands: list[dict[str, Any]] = field(default_factory=list)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     subscriptions: dict[int, web.WebSocketResponse] = field(default_factory=dict)
@@ -65,6 +85,12 @@ class FakeHA:
         """One client connection, served as HA's /api/websocket does."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
+        if self.handshake:
+            for frame in self.handshake:
+                await send(ws, frame)
+            self.handshake = []
+            await ws.close()
+            return ws
         await ws.send_json({"type": "auth_required", "ha_version": HA_VERSION})
         auth = await ws.receive_json()
         self.auth_attempts += 1
@@ -86,6 +112,10 @@ class FakeHA:
             elif command["type"] == "conversation/process":
                 self.commands.append(command)
                 await asyncio.sleep(self.delay_s)
+                if self.raw_answer is not None:
+                    for frame in self.raw_answer(command):
+                        await send(ws, frame)
+                    continue
                 try:
                     reply = result(command["id"], self.answer(command))
                 except Exception as err:  # answered as HA answers a failing command
