@@ -26,8 +26,8 @@ from homeassistant.helpers import intent
 from bench.harness import ROOT, record, run
 from custom_components.athena.const import BACKEND_OLLAMA
 from tests.conftest import *  # noqa: F403  (fixtures)
-from tests.conftest import agent_id, ask, make_entry, setup_entry
-from tests.fakes import FakeOllama
+from tests.conftest import agent_id, ask, make_entry, setup_entry, use_web
+from tests.fakes import FakeOllama, FakeWeb
 
 # `demo` loads HA's sun integration, whose entity polls on a timer.
 pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
@@ -52,9 +52,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def test_fast_path(
-    hass: HomeAssistant, demo: None, fake_ollama: FakeOllama
+    hass: HomeAssistant, demo: None, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    await setup_entry(hass, make_entry(BACKEND_OLLAMA, ollama=fake_ollama))
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)  # a dev-set sentence that asks a source stays local
     agents = {"athena": agent_id(hass), "default": "conversation.home_assistant"}
     sentences = control_sentences(Path(os.environ["ATHENA_DEV_SET"]))
     handled = [

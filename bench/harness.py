@@ -5,6 +5,12 @@ A bench module holds `test_*` functions that use the fixtures of tests/conftest.
 `record()`; its `__main__` calls `run(__file__)`, which runs pytest on the module in a
 child process (HA's test plugin must load before Home Assistant is imported) and
 returns what was recorded.
+
+Benches run offline: the child loads tests/offline.py as a plugin, whose guard
+fails a measurement that tries to reach anything but loopback (naming the host),
+even when the code under test turned the error into a spoken sentence. The public
+APIs are served by `FakeWeb` (`use_web`), the LLM servers by the fakes or by real
+servers on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ def record(**values: Any) -> None:
 def run(bench_file: str) -> dict[str, Any]:
     """Run the `test_*` functions of `bench_file` in HA; return what they recorded.
 
-    Exits with pytest's status when a measurement fails.
+    Exits with pytest's status when a measurement fails or leaves loopback.
     """
     with tempfile.NamedTemporaryFile(suffix=".json") as result:
         status = subprocess.run(
@@ -47,9 +53,14 @@ def run(bench_file: str) -> dict[str, Any]:
                 "no:cacheprovider",
                 "-p",
                 "no:logging",
+                "-p",
+                "tests.offline",
+                "-c",
+                str(ROOT / "pyproject.toml"),
                 "--rootdir",
                 str(ROOT),
             ],
+            cwd=ROOT,
             env={**os.environ, _RESULT_ENV: result.name},
             stdout=sys.stderr,
             check=False,

@@ -21,8 +21,8 @@ from homeassistant.core import HomeAssistant
 from bench.harness import record, run
 from custom_components.athena.const import BACKEND_OLLAMA
 from tests.conftest import *  # noqa: F403  (fixtures)
-from tests.conftest import agent_id, ask, make_entry, setup_entry
-from tests.fakes import FakeOllama
+from tests.conftest import agent_id, ask, make_entry, setup_entry, use_web
+from tests.fakes import FakeOllama, FakeWeb
 
 TURNS = [
     "who wrote hamlet",
@@ -34,7 +34,9 @@ TURNS = [
 ]
 
 
-async def test_kv_reuse(hass: HomeAssistant, fake_ollama: FakeOllama) -> None:
+async def test_kv_reuse(
+    hass: HomeAssistant, fake_ollama: FakeOllama, fake_web: FakeWeb
+) -> None:
     replies = iter(
         [
             "William Shakespeare wrote Hamlet.",
@@ -46,7 +48,9 @@ async def test_kv_reuse(hass: HomeAssistant, fake_ollama: FakeOllama) -> None:
         ]
     )
     fake_ollama.reply = lambda body: next(replies)
-    await setup_entry(hass, make_entry(BACKEND_OLLAMA, ollama=fake_ollama))
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)  # a turn that asks a source stays on loopback
     agent = agent_id(hass)
     conversation_id = None
     for text in TURNS:

@@ -28,8 +28,8 @@ from bench.core_ollama import setup_core_ollama
 from bench.harness import record, run
 from custom_components.athena.const import BACKEND_OLLAMA, CONF_LLM_GREETINGS
 from tests.conftest import *  # noqa: F403  (fixtures)
-from tests.conftest import agent_id, ask, make_entry, setup_entry
-from tests.fakes import FakeOllama
+from tests.conftest import agent_id, ask, make_entry, setup_entry, use_web
+from tests.fakes import FakeOllama, FakeWeb
 from tests.real_llm import MODEL_ALIAS, llama_server
 
 # `demo` loads HA's sun integration, whose entity polls on a timer.
@@ -38,14 +38,13 @@ ROUNDS = 5
 
 
 async def test_capture_prompts(
-    hass: HomeAssistant, demo: None, fake_ollama: FakeOllama
+    hass: HomeAssistant, demo: None, fake_ollama: FakeOllama, fake_web: FakeWeb
 ) -> None:
-    await setup_entry(
-        hass,
-        make_entry(
-            BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_LLM_GREETINGS: True}
-        ),
+    entry = make_entry(
+        BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_LLM_GREETINGS: True}
     )
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)  # a turn that asks a source stays on loopback
     await ask(hass, "hello", agent_id(hass))
     athena = fake_ollama.chat_requests()[-1].body
     core_agent = await setup_core_ollama(hass, fake_ollama.url)

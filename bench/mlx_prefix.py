@@ -20,8 +20,8 @@ from homeassistant.core import HomeAssistant
 from bench.harness import record, run
 from custom_components.athena.const import BACKEND_OPENAI, CONF_MAX_TOKENS
 from tests.conftest import *  # noqa: F403  (fixtures)
-from tests.conftest import agent_id, ask, make_entry, setup_entry
-from tests.fakes import FakeOpenAI
+from tests.conftest import agent_id, ask, make_entry, setup_entry, use_web
+from tests.fakes import FakeOpenAI, FakeWeb
 from tests.real_llm import MLX_MODEL, mlx_server
 
 TURNS = [
@@ -39,11 +39,12 @@ def mlx_url(socket_enabled: None) -> Iterator[str]:
         yield url
 
 
-async def test_mlx_prefix(hass: HomeAssistant, mlx_url: str) -> None:
+async def test_mlx_prefix(hass: HomeAssistant, mlx_url: str, fake_web: FakeWeb) -> None:
     server = FakeOpenAI(models=[MLX_MODEL], url=mlx_url)  # not started: make_entry
     # reads only .url and .models
     entry = make_entry(BACKEND_OPENAI, openai=server, agent={CONF_MAX_TOKENS: 24})
     await setup_entry(hass, entry)
+    use_web(entry, fake_web)  # a turn that asks a source stays on loopback
     (backend,) = entry.runtime_data.backends
     agent = agent_id(hass)
     conversation_id = None

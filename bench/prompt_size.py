@@ -3,7 +3,10 @@
 Both agents run in the same Home Assistant test instance with the `demo` devices
 exposed, against the same fake Ollama server; the 4-turn script is "hello" / "what's
 the weather like tomorrow" / "turn on the kitchen lights" / "who wrote hamlet".
-Characters = message contents + tool schemas (JSON) of every chat request of a turn.
+Athena's forecast comes from Open-Meteo replayed by the loopback `FakeWeb`
+(tests/fixtures/open-meteo/, the clock set within the captured forecast), as in
+bench.answer_weather. Characters = message contents + tool schemas (JSON) of every
+chat request of a turn.
 
 Run: .venv/bin/python -m bench.prompt_size
 Last line: prompt_chars_ratio_core_over_athena=<total core / total Athena>
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from homeassistant.core import HomeAssistant
@@ -22,8 +26,8 @@ from bench.core_ollama import setup_core_ollama
 from bench.harness import record, run
 from custom_components.athena.const import BACKEND_OLLAMA, CONF_LLM_GREETINGS
 from tests.conftest import *  # noqa: F403  (fixtures)
-from tests.conftest import agent_id, ask, make_entry, setup_entry
-from tests.fakes import FakeOllama
+from tests.conftest import agent_id, ask, make_entry, setup_entry, use_web
+from tests.fakes import FakeOllama, FakeWeb
 
 # `demo` loads HA's sun integration, whose entity polls on a timer.
 pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
@@ -56,10 +60,16 @@ async def _per_turn(hass: HomeAssistant, server: FakeOllama, agent: str) -> list
 
 
 async def test_prompt_size(
-    hass: HomeAssistant, demo: None, fake_ollama: FakeOllama
+    hass: HomeAssistant,
+    demo: None,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
+    freezer.move_to("2026-10-03T15:00:00+00:00")  # within the captured forecast
     entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
     await setup_entry(hass, entry)
+    use_web(entry, fake_web)
     athena = agent_id(hass)
     core_agent = await setup_core_ollama(hass, fake_ollama.url)
     athena_sizes = await _per_turn(hass, fake_ollama, athena)
@@ -70,6 +80,7 @@ async def test_prompt_size(
         entry, subentry, data={**subentry.data, CONF_LLM_GREETINGS: True}
     )
     await hass.async_block_till_done()
+    use_web(entry, fake_web)  # the update reloaded the entry
     before = len(fake_ollama.chat_requests())
     await ask(hass, "hello", agent_id(hass))
     llm_greeting = sum(

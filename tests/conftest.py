@@ -32,6 +32,7 @@ from custom_components.athena.const import (
 from custom_components.athena.sources import Sources, SourceURLs
 
 from .fakes import FIXTURES, WEB_APIS, FakeOllama, FakeOpenAI, FakeWeb
+from .offline import offline_guard  # noqa: F401  (autouse: fails a test leaving loopback)
 
 
 @pytest.fixture(autouse=True)
