@@ -11,7 +11,9 @@ Both simulate one KV slot per model: the tokens evaluated for a request are thos
 its rendered prompt beyond the longest common prefix with that model's previous prompt.
 
 `FakeWeb` replays the captured responses of the public APIs (Open-Meteo, ESPN, FAA,
-aviationweather.gov) from tests/fixtures/.
+aviationweather.gov) from tests/fixtures/. `FailingResolver` and `RawServer` fail
+the way a network does: a name that does not resolve, a server answering bytes
+aiohttp must reject.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from dataclasses import dataclass, field
 import json
 from pathlib import Path
 import re
+import socket
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -503,3 +507,63 @@ class FakeWeb:
             return web.Response(status=404, text="Not Found")
         status, body, kind = self.routes[request.path]
         return web.Response(status=status, text=body, content_type=kind)
+
+
+class FailingResolver(AbstractResolver):
+    """An aiohttp resolver that raises `error` for every name, as a broken or absent
+    DNS does (aiodns' `DNSError`, `socket.gaierror`, a `RuntimeError` from a resolver
+    bound to another event loop). `calls` counts the names asked for.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        self.calls = 0
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """Raise `error`."""
+        self.calls += 1
+        raise self.error
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
+@dataclass
+class RawServer:
+    """A loopback TCP server that reads a request's head, answers `reply` (raw bytes:
+    HTTP that aiohttp must reject, or not HTTP at all) and closes the connection.
+    `connections` counts the requests.
+    """
+
+    reply: bytes
+    connections: int = 0
+    url: str = ""
+    _server: asyncio.Server | None = None
+
+    async def async_start(self) -> str:
+        """Serve on 127.0.0.1 and an ephemeral port; returns the base URL."""
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            self.connections += 1
+            writer.write(self.reply)
+            await writer.drain()
+        except asyncio.IncompleteReadError, ConnectionError:
+            pass
+        finally:
+            writer.close()

@@ -6,6 +6,9 @@ shape; `registry.SOURCES` says which route category each one answers. Shared her
 where they are, how they are fetched (HA's aiohttp session, a 5 s timeout, a
 User-Agent), a TTL cache, the error that becomes a spoken sentence, and `Facts`,
 what each one answers with.
+
+A fetch that fails in any way is that error, never an exception escaping the turn:
+the source's sentence is spoken instead.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 import json
+import logging
 import time
 from typing import Any
 
@@ -21,6 +25,8 @@ import aiohttp
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+_LOGGER = logging.getLogger(__name__)
 
 FETCH_TIMEOUT = 5.0  # seconds per request
 USER_AGENT = (
@@ -69,10 +75,15 @@ class SourceURLs:
 
 @dataclass
 class Sources:
-    """The sources' URLs and their response cache (one per config entry)."""
+    """The sources' URLs and their response cache (one per config entry).
+
+    `session` is the aiohttp session to fetch with; None (the default) is HA's
+    shared one (`async_get_clientsession`). Tests give one whose resolver fails.
+    """
 
     urls: SourceURLs = field(default_factory=SourceURLs)
     timeout: float = FETCH_TIMEOUT
+    session: aiohttp.ClientSession | None = None
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     async def async_fetch(
@@ -89,14 +100,18 @@ class Sources:
 
         `ttl` may be a function of the parsed value (poll faster while it is live).
 
-        Raises `SourceError(error_key)` on a timeout (`self.timeout` s), a
-        connection error, an HTTP status >= 400, an empty body (HTTP 204) or a body
-        that is not JSON.
+        Raises `SourceError(error_key)` on a timeout (`self.timeout` s), on any
+        other failure of the request (a connection, resolver, SSL, protocol or
+        payload error; whatever aiohttp, its resolver or decoding the body as text
+        raise), an HTTP status >= 400, an empty body (HTTP 204) or a body that is
+        not JSON.
         """
         key = f"{url}?{sorted((params or {}).items())}"
         if (hit := self._cache.get(key)) and hit[0] > time.monotonic():
             return hit[1]
-        session = async_get_clientsession(hass)
+        session = self.session
+        if session is None:
+            session = async_get_clientsession(hass)
         try:
             async with (
                 asyncio.timeout(self.timeout),
@@ -107,6 +122,15 @@ class Sources:
                 body = await response.text()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError) as err:
+            raise SourceError(error_key, f"{url}: {type(err).__name__} {err}") from err
+        except Exception as err:
+            # aiohttp wraps only OSErrors of the connection: a resolver's own errors
+            # (aiodns' DNSError, a RuntimeError from a resolver bound to another
+            # event loop) come through as they are, and decoding the body raises
+            # UnicodeDecodeError. The source is unavailable all the same: its
+            # sentence is spoken and the turn goes on. The traceback is logged
+            # because this is not the usual kind of failure.
+            _LOGGER.warning("Unexpected error fetching %s", url, exc_info=True)
             raise SourceError(error_key, f"{url}: {type(err).__name__} {err}") from err
         if status >= 400 or status == 204 or not body.strip():
             raise SourceError(error_key, f"{url}: HTTP {status}, {body[:120]!r}")
