@@ -9,6 +9,7 @@ its wheel; `load()` does that once (blocking: call it from an executor in HA).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 import re
@@ -65,6 +66,9 @@ CITY_PREFERENCE: Final[dict[str, str]] = {
 }
 
 # Three-letter words that are also IATA codes; a code must not be one of these.
+# (Everyday words, the aviation and other abbreviations said in the same questions,
+# "faa", "taf", "tsa", and day and month abbreviations. Kept as codes: "lax",
+# "den" and "oak", which people say for those airports.)
 COMMON_THREE_LETTER: Final[frozenset[str]] = frozenset(
     (
         "the and any are for how was who why can did get has had her him his its let "
@@ -73,9 +77,37 @@ COMMON_THREE_LETTER: Final[frozenset[str]] = frozenset(
         "try war air arm art ask bag bar bed box bus car cut dog eat eye fun job key "
         "kid law lot map mom dad oil pay put red sit six ten win won ago via per tea "
         "pie ice gym lab lap leg lie lip log mix mud net pan pet pig pin pop pot raw "
-        "rid row sad saw sky son tag tap tie tip toe ton toy van wet wig zip"
+        "rid row sad saw sky son tag tap tie tip toe ton toy van wet wig zip "
+        "ace act add ado aft age aid ail aim ale amp ant ape app apt arc ark ash ate "
+        "awe axe ban bat bay bee beg bet bib bid bin bit bob bog boo bow boy bra bud "
+        "bug bum bun but buy bye cab cam cap cat cob cod cog con cop cot cow coy cry "
+        "cub cue cup cur dab dam dew die dig dim din dip doc doe don dot dry dub dud "
+        "due dug dye ear ebb egg ego elf elk elm emu era eve ewe fab fad fan fat fax "
+        "fed fee fig fin fir fit fix flu foe fog fox fry fur gag gal gap gas gay gel "
+        "gem gig gin god gum gun gut guy ham hat hay hem hen hew hex hey hid hip hit "
+        "hob hoe hog hop hub hue hug hum hut icy ill imp ink inn ion ivy jab jam jar "
+        "jaw jay jet jig jog jot joy jug jut keg ken kin kit lad lag lay led lid lit "
+        "lob lug mad mar mat maw met mid mob mod mop mow mug mum nab nag nap nay nil "
+        "nip nod nor nun nut oar oat odd ode oft opt orb ore owe owl pad pal par pat "
+        "paw pea peg pen pep pew pit ply pod pro pry pub pun pup rag ram ran rap rat "
+        "ray ref rib rig rim rip rob rod roe rot rub rug rum rut rye sag sap sat sew "
+        "sex shy sin sip sir sis ski sly sob sod sop sow soy spa spy sty sub sue sum "
+        "sup tab tad tan tar tax tee tin tot tow tub tug vat vet vie vow wad wag wax "
+        "web wed wee wit woe wok woo wow yak yam yap yaw yea yew zap zen zoo "
+        "faa taf tsa atc eta etd ifr vfr tbd usa gps bbq atm dvd pdf mph kph fyi abc "
+        "cbs nbc nfl nba mlb nhl mls pga ufc "
+        "mon tue thu fri jan feb apr jun jul aug sep oct nov dec"
     ).split(" ")
 )
+
+# Cities of "International" airports that are also everyday words or first names
+# ("my mobile", "a banana", "david's flight"): never a name for the index.
+COMMON_WORD_CITIES: Final[frozenset[str]] = frozenset(
+    ("alice", "banana", "david", "marathon", "mobile")
+)
+
+# A shorter name would match words of ordinary questions ("", "a", "to", "at").
+MIN_NAME_LENGTH: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +151,36 @@ class AirportIndex:
         return None
 
 
-@cache
-def load() -> AirportIndex:
-    """Build the index from `airportsdata` (IATA table) and the aliases. Cached."""
-    airports = airportsdata.load("IATA")
+def usable_name(name: str) -> bool:
+    """Return whether lower-case `name` may name an airport in free text.
+
+    False for names shorter than `MIN_NAME_LENGTH` (an empty name matches every
+    text), names without a letter and `COMMON_WORD_CITIES`.
+    """
+    return (
+        len(name) >= MIN_NAME_LENGTH
+        and any(c.isalpha() for c in name)
+        and name not in COMMON_WORD_CITIES
+    )
+
+
+def build(airports: Mapping[str, airportsdata.Airport]) -> AirportIndex:
+    """Build the index from an IATA table shaped like `airportsdata.load("IATA")`.
+
+    `airports` maps an IATA code to a row with at least `city`, `name` and
+    `icao`. The city of each "International" airport names it (the first such
+    airport of a city wins), then `CITY_PREFERENCE` and `ALIASES`; a name that is
+    not `usable_name` (a blank city, a one-letter one, an everyday word) is left
+    out.
+    """
     names: dict[str, str] = {}
     for code, airport in airports.items():
-        city = airport["city"].lower()
+        city = airport["city"].strip().lower()
         if "international" in airport["name"].lower() and city not in names:
             names[city] = code
     names.update(CITY_PREFERENCE)
     names.update(ALIASES)
+    names = {name: code for name, code in names.items() if usable_name(name)}
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return AirportIndex(
         names=names,
@@ -138,3 +189,9 @@ def load() -> AirportIndex:
         icao={code: a["icao"] for code, a in airports.items() if a["icao"]},
         titles={code: a["name"] for code, a in airports.items()},
     )
+
+
+@cache
+def load() -> AirportIndex:
+    """Build the index of `airportsdata`'s IATA table (`build`). Cached."""
+    return build(airportsdata.load("IATA"))
