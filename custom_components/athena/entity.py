@@ -5,12 +5,15 @@
 on the route, once:
 
 - time, and greetings unless the model greets: a local sentence;
+- then Home Assistant's own agent (its intents, strict and fuzzy, exposed entities
+  only, in the speaker's area): what it answers is the answer (`_async_home_assistant`
+  says when an answer counts for a route);
 - weather, sports, airport (`sources.registry.SOURCES`): the fact path, the source's
   facts worded by the backend and checked (`grounding.py`), else its template sentence;
 - compound requests: each part on its own path, the answers joined;
-- everything else, the open path: HA's intents first (exposed entities only), a
-  device request HA's intents miss goes to HA's default agent when the model has no
-  tools, and the rest goes to the backend with the prompt of `prompt.py`.
+- a device request HA could not carry out: HA's own reply, or the backend with HA's
+  Assist tools when the agent may control devices (never a model without tools);
+- everything else goes to the backend with the prompt of `prompt.py`.
 
 Every reply reaches the ChatLog with its `TurnNote` through `_record`, except the
 model's streamed reply on the open path, whose first delta carries the note.
@@ -54,7 +57,33 @@ from .sources.registry import SOURCES
 
 _LOGGER = logging.getLogger(__name__)
 
+ERROR = intent.IntentResponseType.ERROR
+
 _DEVICE_CATEGORIES = (Category.CONTROL, Category.STATE)
+# HA intents whose answer has no target entity but is still an answer.
+_TARGETLESS_INTENTS = frozenset(
+    (
+        intent.INTENT_NEVERMIND,
+        intent.INTENT_GET_CURRENT_DATE,
+        intent.INTENT_GET_CURRENT_TIME,
+        intent.INTENT_RESPOND,
+        intent.INTENT_BROADCAST,
+        "HassGetWeather",
+        "HassStartTimer",
+        "HassCancelTimer",
+        "HassCancelAllTimers",
+        "HassIncreaseTimer",
+        "HassDecreaseTimer",
+        "HassPauseTimer",
+        "HassUnpauseTimer",
+        "HassTimerStatus",
+        "HassListAddItem",
+        "HassListCompleteItem",
+        "HassListRemoveItem",
+        "HassShoppingListAddItem",
+        "HassShoppingListCompleteItem",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +203,89 @@ class AthenaEntity(Entity):
         ):
             speech = await self._async_local_sentence(turn.language, decision.reply)
             return self._record(turn, replace(note, answered_by="local"), speech)
+        response = await self._async_home_assistant(turn, decision)
+        if response is not None and response.response_type is not ERROR:
+            return self._record(
+                turn,
+                replace(note, answered_by="home_assistant"),
+                _speech(response),
+                response,
+            )
         if category in SOURCES:
             return await self._async_fact_turn(turn, decision, note)
         if category is Category.MULTI:
             return await self._async_compound_turn(turn, decision, note)
-        return await self._async_open_turn(turn, decision, note)
+        device = category in _DEVICE_CATEGORIES
+        if device and not self.settings.control_tools and response is not None:
+            # HA's own "not understood" / "not aware of": a model without tools
+            # could only pretend.
+            return self._record(
+                turn,
+                replace(note, answered_by="home_assistant", error=True),
+                _speech(response),
+                response,
+            )
+        return await self._async_model_turn(turn, note, use_tools=device)
+
+    async def _async_home_assistant(
+        self, turn: Turn, decision: Route
+    ) -> intent.IntentResponse | None:
+        """Let HA's default agent try the turn, in this turn's ChatLog.
+
+        Returns HA's response when it counts for the route: any answer (or error)
+        for a device route; for other routes an answer with a target entity, or of
+        an intent that needs none (time, timers, lists, "never mind", ...), and never
+        an error. Otherwise None, with HA's entries taken back out of the ChatLog
+        (a failed intent's call and result never reach a model). Not asked: a
+        forecast for another day (HA's weather intent only knows the present), and a
+        compound request with a part HA does not do or too many parts.
+        """
+        if decision.slots.get("when", "now") != "now":
+            return None
+        if decision.category is Category.MULTI and (
+            len(decision.parts) > MAX_COMPOUND_PARTS
+            or any(p.category not in _DEVICE_CATEGORIES for p in decision.parts)
+        ):
+            return None  # the compound path: each part on its own path, capped
+        chat_log = turn.chat_log
+        mark = len(chat_log.content)
+        device = decision.category in _DEVICE_CATEGORIES
+        if not device:
+            # A sentence of HA's own templates with the home's names: HA's answer.
+            strict = await conversation.async_handle_intents(
+                self.hass, turn.user_input, chat_log
+            )
+            if strict is not None and strict.response_type is not ERROR:
+                return strict
+            del chat_log.content[mark:]
+        response = await self._async_default_agent_response(
+            turn.user_input, chat_log.conversation_id
+        )
+        answered = response.response_type is not ERROR
+        counts = device or (
+            answered
+            and (
+                bool(response.matched_states or response.success_results)
+                or (
+                    response.intent is not None
+                    and response.intent.intent_type in _TARGETLESS_INTENTS
+                )
+            )
+        )
+        # HA's own reply entry: `_record` writes the turn's reply with its note.
+        last = len(chat_log.content) - 1
+        if (
+            counts
+            and last >= mark
+            and isinstance(chat_log.content[last], conversation.AssistantContent)
+        ):
+            del chat_log.content[last]
+        if not counts:
+            del chat_log.content[mark:]
+            return None
+        if not answered:
+            del chat_log.content[mark:]
+        return response
 
     def _record(
         self,
@@ -321,10 +428,9 @@ class AthenaEntity(Entity):
                     await self._async_local_sentence(turn.language, part.reply)
                 )
             else:
-                part_input = replace(turn.user_input, text=part.text)
-                response = await conversation.async_handle_intents(
-                    self.hass, part_input, turn.chat_log
-                ) or await self._async_default_agent_response(part_input)
+                response = await self._async_default_agent_response(
+                    replace(turn.user_input, text=part.text)
+                )
                 answers.append(_speech(response))
         if (skipped := len(decision.parts) - MAX_COMPOUND_PARTS) > 0:
             answers.append(
@@ -342,47 +448,23 @@ class AthenaEntity(Entity):
             turn, replace(note, context="\n".join(facts), answered_by="multi"), speech
         )
 
-    async def _async_open_turn(
-        self, turn: Turn, decision: Route, note: TurnNote
-    ) -> conversation.ConversationResult:
-        """Answer with HA's intents, HA's default agent, or the backend.
-
-        A device request HA's intents miss goes to HA's default agent when the model
-        has no tools (without them it could only pretend).
-        """
-        if decision.category is not Category.GREETING and (
-            response := await conversation.async_handle_intents(
-                self.hass, turn.user_input, turn.chat_log
-            )
-        ):
-            return self._record(
-                turn, replace(note, answered_by="intent"), _speech(response), response
-            )
-        device = decision.category in _DEVICE_CATEGORIES
-        if device and not self.settings.control_tools:
-            response = await self._async_default_agent_response(turn.user_input)
-            return self._record(
-                turn,
-                replace(note, answered_by="default_agent"),
-                _speech(response),
-                response,
-            )
-        return await self._async_model_turn(turn, note, use_tools=device)
-
     async def _async_default_agent_response(
-        self, user_input: conversation.ConversationInput
+        self,
+        user_input: conversation.ConversationInput,
+        conversation_id: str | None = None,
     ) -> intent.IntentResponse:
         """Return HA's default agent's response to `user_input.text`.
 
         Its fuzzy matching (the gazetteer) catches wordings the strict pass does
         not, and its error ("not aware of any device called ...") is the right
-        answer when the model has no tools. It runs in a chat of its own; the
-        caller records the reply in this turn's ChatLog.
+        answer when the model has no tools. It runs in `conversation_id`'s ChatLog
+        (None: a chat of its own; a follow-up such as "turn it off" needs the same
+        conversation); the caller records the reply.
         """
         result = await conversation.async_converse(
             self.hass,
             user_input.text,
-            None,
+            conversation_id,
             user_input.context,
             user_input.language,
             agent_id=conversation.HOME_ASSISTANT_AGENT,

@@ -62,7 +62,7 @@ _GREETINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"^(?:(?:thanks?|thank you|cheers|ta)(?: (?:so|very) much)?"
             r"(?: athena| jarvis)?[, ]*(?:that'?s (?:all|it)|that will be all)?"
-            r"|that'?s (?:all|it)(?:,? thanks?(?: you)?)?|never ?mind)$"
+            r"|that'?s (?:all|it)(?:,? thanks?(?: you)?)?)$"
         ),
     ),
     (
@@ -101,7 +101,32 @@ _DEVICE = (
 )
 _ROOM = (
     r"kitchen|living room|bedroom|bathroom|office|basement|hallway|garage|attic|"
-    r"dining room|nursery|den|porch|patio|upstairs|downstairs|inside|indoors"
+    r"dining room|nursery|den|porch|patio|upstairs|downstairs|inside|indoors|here"
+)
+_NOT_A_COMMAND = (
+    r"(?!(?:what|what's|who|who's|why|how|how's|when|where|which|is|are|was|were|"
+    r"do|does|did|can|could|will|would|should|i|i'm|it's|let's|tell|show)\b)"
+)
+# Terse commands HA's intents understand: "bedroom fan off", "music stop", "next".
+_TERSE_CONTROL = re.compile(
+    rf"^{_NOT_A_COMMAND}(?:[\w'-]+ ){{1,5}}(?:on|off)(?: please)?$"
+    r"|^(?:(?:the )?(?:music|song|track|tv|television|media|movie|video|radio|"
+    r"speaker|playback|podcast|audio) )?"
+    r"(?:stop|pause|resume|unpause|continue|play|next|skip|previous|mute|unmute|"
+    r"louder|quieter)"
+    r"(?: (?:the |this |that |my )?(?:music|song|track|it|this|that|playback|tv|"
+    r"video|movie|podcast|audio|one))?(?: please)?$"
+    r"|^(?:volume|sound) (?:up|down)(?: please)?$"
+)
+# Questions about the home HA's intents answer: "are any windows open", a sensor's
+# value, a device's battery.
+_STATE_QUESTION = re.compile(
+    r"^(?:are|is) (?:there )?(?:any|anything|anyone|anybody|something|somebody|all)\b"
+    r"|\bbatter(?:y|ies)\b"
+    r"|^(?:which|what) (?:lights?|doors?|windows?|locks?|devices?|fans?|switches?|"
+    r"covers?|blinds?|shades?|curtains?|sensors?|plugs?|outlets?|entities)\b"
+    r"|^what(?:'s| is| are) the (?:[\w'-]+ ){0,4}(?:reading|value|level|power|"
+    r"energy|consumption|usage|status|state|position)s?\b"
 )
 _STATE = re.compile(
     r"^(?:is|are|was|were|did i leave|which|how many|what(?:'?s| is) the "
@@ -197,8 +222,41 @@ def _when(words: str) -> str:
     return found
 
 
+_PLACE_BEFORE_WEATHER = re.compile(
+    r"^(?:what(?:'s| is| will be)|how(?:'s| is)) the ((?:[\w'-]+ ){1,3})"
+    r"(?:weather|forecast)\b"
+)
+_NOT_A_PLACE = frozenset(
+    (
+        "current",
+        "local",
+        "outside",
+        "today's",
+        "tomorrow's",
+        "tonight's",
+        "weekend",
+        "weekend's",
+        "latest",
+        "usual",
+        "morning",
+        "evening",
+        "afternoon",
+        "week's",
+    )
+)
+
+
 def _location(words: str) -> str | None:
-    """Return the place after in / for / at, up to a time word ("in denver today")."""
+    """Return the place named in a weather question, or None.
+
+    After in / for / at, up to a time word ("in denver today"), or before
+    "weather" ("what's the denver weather like").
+    """
+    if (match := _PLACE_BEFORE_WEATHER.match(words)) and not (
+        set(match.group(1).split()) & (_NOT_A_PLACE | _STOP_WORDS)
+        or _INDOOR.search(match.group(1))
+    ):
+        return match.group(1).strip()
     for match in _PREPOSITION.finditer(words):
         place: list[str] = []
         for word in words[match.end() :].replace(",", " ").split():
@@ -265,9 +323,9 @@ def _single(words: str) -> Route:
             return Route(Category.AIRPORT, slots={"airport": code})
         if _HOME_AIRPORT.search(words):
             return Route(Category.AIRPORT)  # the home airport of the options
-    if _CONTROL.match(words):
+    if _CONTROL.match(words) or _TERSE_CONTROL.match(words):
         return Route(Category.CONTROL)
-    if _STATE.match(words):
+    if _STATE.match(words) or _STATE_QUESTION.search(words):
         return Route(Category.STATE)
     if (sports := _sports(words)) is not None:
         return sports
