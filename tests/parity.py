@@ -4,8 +4,9 @@ The home: HA's demo devices of many domains in five areas on two floors, the
 shopping list, a voice device in the kitchen that handles timers; every entity
 exposed to Assist. The sentences: sampled with hassil's sampler (`hassil.sample`)
 from the English templates of the `home-assistant-intents` package, with the home's
-names, areas and floors and a few values for each number and free-text slot, for
-every intent HA registers in this home. The outcome of a sentence: the response
+names (of the domains a template requires, as in HA's own test sentences), areas and
+floors and a few values for each number and free-text slot, for every intent HA
+registers in this home. The outcome of a sentence: the response
 type and error code, the targets (success and failed results, matched states), the
 service calls made, the timer events and the shopping-list changes. Each sentence
 runs from the same starting state (one of two state variants) for each agent.
@@ -205,6 +206,19 @@ def _names(hass: HomeAssistant) -> dict[str, TextSlotList]:
     return lists
 
 
+def _names_in(hass: HomeAssistant, context: dict[str, Any]) -> dict[str, TextSlotList]:
+    """The `name` list for a template that requires entities of some domains (as
+    HA's own test sentences name a lock in "unlock the {name}"); {} for any."""
+    domains = context.get("domain")
+    if not domains:
+        return {}
+    domains = [domains] if isinstance(domains, str) else list(domains)
+    names = sorted(
+        {s.name for s in hass.states.async_all() if s.domain in domains and s.name}
+    )
+    return {"name": TextSlotList.from_strings(names, allow_template=False)}
+
+
 def sentences(hass: HomeAssistant, per_intent: int, seed: int = 7) -> list[str]:
     """Sample about `per_intent` sentences for every intent HA registers here.
 
@@ -228,8 +242,9 @@ def sentences(hass: HomeAssistant, per_intent: int, seed: int = 7) -> list[str]:
         share = max(1, -(-per_intent // len(templates)))
         for data, template in templates:
             rules = {**intents.expansion_rules, **data.expansion_rules}
+            lists = {**slot_lists, **_names_in(hass, data.requires_context)}
             expansions = list(
-                islice(sample_sentence(template, slot_lists, rules, "en"), PER_TEMPLATE)
+                islice(sample_sentence(template, lists, rules, "en"), PER_TEMPLATE)
             )
             chooser.shuffle(expansions)
             chosen.extend(expansions[:share])

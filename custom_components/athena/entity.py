@@ -27,6 +27,7 @@ import logging
 from typing import Any
 
 from homeassistant.components import conversation
+from homeassistant.components.conversation.agent_manager import get_agent_manager
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.helpers import device_registry as dr, intent, llm
 from homeassistant.helpers.entity import Entity
@@ -251,13 +252,14 @@ class AthenaEntity(Entity):
         mark = len(chat_log.content)
         device = decision.category in _DEVICE_CATEGORIES
         if not device:
-            # A sentence of HA's own templates with the home's names: HA's answer.
-            strict = await conversation.async_handle_intents(
-                self.hass, turn.user_input, chat_log
+            agent = get_agent_manager(self.hass).default_agent
+            recognized = (
+                await agent.async_recognize_intent(turn.user_input)
+                if agent is not None
+                else None
             )
-            if strict is not None and strict.response_type is not ERROR:
-                return strict
-            del chat_log.content[mark:]
+            if recognized is None or recognized.unmatched_entities:
+                return None
         response = await self._async_default_agent_response(
             turn.user_input, chat_log.conversation_id
         )
@@ -272,20 +274,23 @@ class AthenaEntity(Entity):
                 )
             )
         )
-        # HA's own reply entry: `_record` writes the turn's reply with its note.
-        last = len(chat_log.content) - 1
-        if (
-            counts
-            and last >= mark
-            and isinstance(chat_log.content[last], conversation.AssistantContent)
+        if not counts or not answered:
+            del chat_log.content[mark:]
+        elif len(chat_log.content) > mark and isinstance(
+            chat_log.content[-1], conversation.AssistantContent
         ):
-            del chat_log.content[last]
-        if not counts:
+            # HA's own reply entry: `_record` writes the reply with the turn's note.
+            del chat_log.content[-1]
+        if not counts and answered:
+            # An answer about nothing ("who is the president" -> "not any") counts
+            # only when the sentence is one of HA's own templates, matched strictly.
+            strict = await conversation.async_handle_intents(
+                self.hass, turn.user_input, chat_log
+            )
+            if strict is not None and strict.response_type is not ERROR:
+                return strict
             del chat_log.content[mark:]
-            return None
-        if not answered:
-            del chat_log.content[mark:]
-        return response
+        return response if counts else None
 
     def _record(
         self,
