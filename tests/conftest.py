@@ -242,10 +242,13 @@ def use_web(entry: MockConfigEntry, web: FakeWeb) -> None:
 
 
 async def weather_entity(
-    hass: HomeAssistant, forecast: list[dict[str, Any]], kind: str = "daily"
+    hass: HomeAssistant,
+    forecast: list[dict[str, Any]],
+    kind: str = "daily",
+    name: str = "Home",
 ) -> str:
-    """A template weather entity (HA's `template` integration) whose `kind`
-    forecast is `forecast` (rows in HA's forecast shape, e.g. a captured
+    """A template weather entity (HA's `template` integration) named `name` whose
+    `kind` forecast is `forecast` (rows in HA's forecast shape, e.g. a captured
     `weather.get_forecasts` response); returns its entity id.
     """
     assert await async_setup_component(
@@ -256,7 +259,7 @@ async def weather_entity(
                 {
                     "weather": [
                         {
-                            "name": "Home",
+                            "name": name,
                             "condition": "rainy",
                             "temperature": "7.6",
                             "humidity": "80",
@@ -271,4 +274,4 @@ async def weather_entity(
         },
     )
     await hass.async_block_till_done()
-    return "weather.home"
+    return f"weather.{name.lower().replace(' ', '_')}"

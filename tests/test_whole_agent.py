@@ -80,7 +80,9 @@ async def test_compound_request_with_a_failing_source(
     fake_web.serve(f"{ESPN}/football/nfl/scoreboard", status=502, body="bad gateway")
     result = await ask(hass, "what's the weather and did the ravens win", athena)
     reply = speech(result)
-    assert reply.startswith("In Home: Today (Saturday, October 3): rain")
+    # "What's the weather" is now: the current conditions, then the rest of today.
+    assert reply.startswith("In Home: Now: rain, temperature 8 °C")
+    assert "Today (Saturday, October 3): rain" in reply
     assert reply.endswith("Sorry, I couldn't reach the sports scores service.")
 
 

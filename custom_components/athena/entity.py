@@ -29,7 +29,14 @@ from typing import Any
 from homeassistant.components import conversation
 from homeassistant.components.conversation.agent_manager import get_agent_manager
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.helpers import device_registry as dr, intent, llm
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    floor_registry as fr,
+    intent,
+    llm,
+)
 from homeassistant.helpers.entity import Entity
 from homeassistant.util import dt as dt_util
 
@@ -61,30 +68,8 @@ _LOGGER = logging.getLogger(__name__)
 ERROR = intent.IntentResponseType.ERROR
 
 _DEVICE_CATEGORIES = (Category.CONTROL, Category.STATE)
-# HA intents whose answer has no target entity but is still an answer.
-_TARGETLESS_INTENTS = frozenset(
-    (
-        intent.INTENT_NEVERMIND,
-        intent.INTENT_GET_CURRENT_DATE,
-        intent.INTENT_GET_CURRENT_TIME,
-        intent.INTENT_RESPOND,
-        intent.INTENT_BROADCAST,
-        "HassGetWeather",
-        "HassStartTimer",
-        "HassCancelTimer",
-        "HassCancelAllTimers",
-        "HassIncreaseTimer",
-        "HassDecreaseTimer",
-        "HassPauseTimer",
-        "HassUnpauseTimer",
-        "HassTimerStatus",
-        "HassListAddItem",
-        "HassListCompleteItem",
-        "HassListRemoveItem",
-        "HassShoppingListAddItem",
-        "HassShoppingListCompleteItem",
-    )
-)
+# Free-text slots of HA's templates that must name a place of the home.
+_PLACE_SLOTS = frozenset(("zone", "state"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +218,16 @@ class AthenaEntity(Entity):
     ) -> intent.IntentResponse | None:
         """Let HA's default agent try the turn, in this turn's ChatLog.
 
-        Returns HA's response when it counts for the route: any answer (or error)
-        for a device route; for other routes an answer with a target entity, or of
-        an intent that needs none (time, timers, lists, "never mind", ...), and never
-        an error. Otherwise None, with HA's entries taken back out of the ChatLog
-        (a failed intent's call and result never reach a model). Not asked: a
-        forecast for another day (HA's weather intent only knows the present), and a
-        compound request with a part HA does not do or too many parts.
+        A device request gets HA's whole agent (its intents, strict and fuzzy) and
+        its answer or error. Any other request goes to HA only when one of HA's
+        sentence templates matches it (no fuzzy matching: a general question pays
+        only for the template match) with every name known and any place it names
+        a place of this home ("who is at home", not "who is the president"); then
+        HA's answer counts, its error does not. Returns None when HA's reply does
+        not count, with HA's entries taken back out of the ChatLog (a failed
+        intent's call and result never reach a model). Not asked: a forecast for
+        another day (HA's weather intent only knows the present), and a compound
+        request with a part HA does not do or too many parts.
         """
         if decision.slots.get("when", "now") != "now":
             return None
@@ -248,49 +236,46 @@ class AthenaEntity(Entity):
             or any(p.category not in _DEVICE_CATEGORIES for p in decision.parts)
         ):
             return None  # the compound path: each part on its own path, capped
+        device = decision.category in _DEVICE_CATEGORIES
+        if not device and not await self._async_ha_template_matches(turn.user_input):
+            return None
         chat_log = turn.chat_log
         mark = len(chat_log.content)
-        device = decision.category in _DEVICE_CATEGORIES
-        if not device:
-            agent = get_agent_manager(self.hass).default_agent
-            recognized = (
-                await agent.async_recognize_intent(turn.user_input)
-                if agent is not None
-                else None
-            )
-            if recognized is None or recognized.unmatched_entities:
-                return None
         response = await self._async_default_agent_response(
             turn.user_input, chat_log.conversation_id
         )
         answered = response.response_type is not ERROR
-        counts = device or (
-            answered
-            and (
-                bool(response.matched_states or response.success_results)
-                or (
-                    response.intent is not None
-                    and response.intent.intent_type in _TARGETLESS_INTENTS
-                )
-            )
-        )
-        if not counts or not answered:
+        if not answered:
             del chat_log.content[mark:]
         elif len(chat_log.content) > mark and isinstance(
             chat_log.content[-1], conversation.AssistantContent
         ):
             # HA's own reply entry: `_record` writes the reply with the turn's note.
             del chat_log.content[-1]
-        if not counts and answered:
-            # An answer about nothing ("who is the president" -> "not any") counts
-            # only when the sentence is one of HA's own templates, matched strictly.
-            strict = await conversation.async_handle_intents(
-                self.hass, turn.user_input, chat_log
-            )
-            if strict is not None and strict.response_type is not ERROR:
-                return strict
-            del chat_log.content[mark:]
-        return response if counts else None
+        return response if device or answered else None
+
+    async def _async_ha_template_matches(
+        self, user_input: conversation.ConversationInput
+    ) -> bool:
+        """Tell whether one of HA's sentence templates matches `user_input.text`.
+
+        Every name must be known, and a free-text place or state ("who is in
+        {zone}") must be a zone, area, floor or person state of this home; list
+        items, timer names, messages and media searches are free text by design.
+        """
+        agent = get_agent_manager(self.hass).default_agent
+        if agent is None:
+            return False
+        recognized = await agent.async_recognize_intent(user_input)
+        if recognized is None or recognized.unmatched_entities:
+            return False
+        places = _home_places(self.hass)
+        return all(
+            not entity.is_wildcard
+            or entity.name not in _PLACE_SLOTS
+            or str(entity.value).strip().lower() in places
+            for entity in recognized.entities_list
+        )
 
     def _record(
         self,
@@ -550,6 +535,15 @@ class AthenaEntity(Entity):
         except BackendError as err:
             return await self._async_say_error(turn, note, err.key)
         return conversation.async_get_result_from_chat_log(turn.user_input, chat_log)
+
+
+def _home_places(hass: HomeAssistant) -> set[str]:
+    """Lower-case names of the home's zones, areas and floors, and person states."""
+    names = {zone.name for zone in hass.states.async_all("zone")}
+    names |= {area.name for area in ar.async_get(hass).async_list_areas()}
+    names |= {floor.name for floor in fr.async_get(hass).async_list_floors()}
+    names |= {person.state for person in hass.states.async_all("person")}
+    return {name.strip().lower() for name in names} | {"home", "away"}
 
 
 def _speech(response: intent.IntentResponse) -> str:

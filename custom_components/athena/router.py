@@ -117,6 +117,10 @@ _TERSE_CONTROL = re.compile(
     r"(?: (?:the |this |that |my )?(?:music|song|track|it|this|that|playback|tv|"
     r"video|movie|podcast|audio|one))?(?: please)?$"
     r"|^(?:volume|sound) (?:up|down)(?: please)?$"
+    # Dismissals: HA's "never mind" (it says nothing), never a model's reply.
+    r"|^(?:oh |no |okay |ok )?(?:never ?mind|forget (?:it|that|about it)|"
+    r"cancel(?: (?:that|it|this))?|nothing|no thanks?|don'?t worry(?: about it)?)"
+    r"(?: then)?(?: please)?$"
 )
 # Questions about the home HA's intents answer: "are any windows open", a sensor's
 # value, a device's battery.
@@ -135,6 +139,10 @@ _STATE = re.compile(
     rf".*\b(?:{_DEVICE}|{_ROOM}|open|closed|on|off|running)\b"
 )
 _INDOOR = re.compile(rf"\b(?:{_DEVICE}|{_ROOM})\b")
+# A temperature or humidity question about a room ("how warm is it in here").
+_INDOOR_CLIMATE = re.compile(
+    r"\b(?:temperature|temp|degrees|warm|hot|cold|cool|chilly|humid|humidity)\b"
+)
 _WEATHER = re.compile(
     r"\b(?:weather|forecast|rain|raining|rainy|snow|snowing|snowy|sleet|hail|"
     r"sunny|sunshine|cloudy|overcast|windy|wind|gusts?|storms?|stormy|"
@@ -325,7 +333,11 @@ def _single(words: str) -> Route:
             return Route(Category.AIRPORT)  # the home airport of the options
     if _CONTROL.match(words) or _TERSE_CONTROL.match(words):
         return Route(Category.CONTROL)
-    if _STATE.match(words) or _STATE_QUESTION.search(words):
+    if (
+        _STATE.match(words)
+        or _STATE_QUESTION.search(words)
+        or (_INDOOR_CLIMATE.search(words) and _INDOOR.search(words))
+    ):
         return Route(Category.STATE)
     if (sports := _sports(words)) is not None:
         return sports

@@ -178,6 +178,55 @@ def summarize(period: Period, rows: list[dict[str, Any]], units: Units) -> str |
     return f"{when}: {', '.join(parts)}."
 
 
+def current_line(current: Mapping[str, Any], units: Units) -> str | None:
+    """One facts line for the current conditions, or None when nothing is known.
+
+    `current` is HA-shaped: `condition` (HA's condition names), `temperature`,
+    `apparent_temperature`, `humidity` (%), `wind_speed`; any may be missing.
+    """
+    parts = []
+    if words := CONDITION_WORDS.get(str(current.get("condition"))):
+        parts.append(words)
+    if (temperature := _round(current.get("temperature"))) is not None:
+        parts.append(f"temperature {temperature} {units.temperature}")
+    feels = _round(current.get("apparent_temperature"))
+    if feels is not None and feels != temperature:
+        parts.append(f"feels like {feels} {units.temperature}")
+    if (humidity := _round(current.get("humidity"))) is not None:
+        parts.append(f"humidity {humidity}%")
+    if (wind := _round(current.get("wind_speed"))) is not None:
+        parts.append(f"wind {wind} {units.wind}")
+    return f"Now: {', '.join(parts)}." if parts else None
+
+
+def _entity_current(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
+    """Return a HA weather entity's current conditions: its state and attributes."""
+    state = hass.states.get(entity_id)
+    if state is None:
+        return {}
+    attributes = state.attributes
+    return {
+        "condition": state.state,
+        **{
+            key: attributes.get(key)
+            for key in ("temperature", "apparent_temperature", "humidity", "wind_speed")
+        },
+    }
+
+
+def _entity_named(hass: HomeAssistant, place: str) -> str | None:
+    """Return the weather entity named `place` ("london" -> weather.london), if any."""
+    wanted = " ".join(place.lower().split())
+    return next(
+        (
+            state.entity_id
+            for state in hass.states.async_all("weather")
+            if " ".join(state.name.lower().split()) == wanted
+        ),
+        None,
+    )
+
+
 def _facts(place: str, lines: list[str]) -> Facts:
     text = f"Weather for {place}:\n" + "\n".join(lines)
     return Facts(text=text, sentence=f"In {place}: " + " ".join(lines))
@@ -257,10 +306,12 @@ async def async_open_meteo_rows(
     latitude: float,
     longitude: float,
     by_hour: bool,
-) -> tuple[list[dict[str, Any]], Units]:
-    """Return Open-Meteo's hourly or daily forecast as HA-shaped rows and units.
+) -> tuple[list[dict[str, Any]], Units, dict[str, Any]]:
+    """Return Open-Meteo's forecast rows, their units and the current conditions.
 
-    Raises `SourceError` on a failed request or a body without `daily`/`hourly`.
+    Rows are hourly or daily, HA-shaped; the current conditions are HA-shaped (see
+    `current_line`), {} when the body has none. Raises `SourceError` on a failed
+    request or a body without `daily`/`hourly`.
     """
     imperial = hass.config.units is US_CUSTOMARY_SYSTEM
     params = {
@@ -270,6 +321,8 @@ async def async_open_meteo_rows(
         "precipitation_probability_max,precipitation_sum,wind_speed_10m_max",
         "hourly": "weather_code,temperature_2m,precipitation_probability,"
         "precipitation,wind_speed_10m",
+        "current": "weather_code,temperature_2m,apparent_temperature,"
+        "relative_humidity_2m,wind_speed_10m",
         "timezone": hass.config.time_zone,
         "forecast_days": "8",
         **(
@@ -322,7 +375,19 @@ async def async_open_meteo_rows(
     for row in chosen:
         local = datetime.fromisoformat(row["datetime"])
         row["datetime"] = local.replace(tzinfo=zone).isoformat()
-    return chosen, units
+    now = body.get("current")
+    current = (
+        {
+            "condition": WMO_TO_CONDITION.get(int(now.get("weather_code") or -1)),
+            "temperature": now.get("temperature_2m"),
+            "apparent_temperature": now.get("apparent_temperature"),
+            "humidity": now.get("relative_humidity_2m"),
+            "wind_speed": now.get("wind_speed_10m"),
+        }
+        if isinstance(now, dict)
+        else {}
+    )
+    return chosen, units, current
 
 
 async def async_facts(
@@ -333,9 +398,12 @@ async def async_facts(
 ) -> Facts:
     """Facts for a weather question with slots `when` (and `location`).
 
-    A named place goes to Open-Meteo (geocoded); otherwise the weather entity of
-    `options` (else the first weather entity), else Open-Meteo at HA's home
-    coordinates. Raises `SourceError` (`weather_unavailable`, `weather_place_unknown`).
+    A named place goes to the HA weather entity of that name, else Open-Meteo
+    (geocoded); otherwise the weather entity of `options` (else the first weather
+    entity), else Open-Meteo at HA's home coordinates. `when` "now" starts with the
+    current conditions (the entity's state, or Open-Meteo's `current` block), then
+    the rest of today. Raises `SourceError` (`weather_unavailable`,
+    `weather_place_unknown`).
     """
     entity_id: str | None = options.get(CONF_WEATHER_ENTITY)
     now = dt_util.now()
@@ -345,9 +413,12 @@ async def async_facts(
         iter(sorted(hass.states.async_entity_ids("weather"))), None
     )
     hourly = slots.get("when", "now") in ("now", "tonight")
+    if place and (named := _entity_named(hass, place)):
+        entity_id, place = named, None
+    current: dict[str, Any] = {}
     if place:
         found = await async_geocode(hass, sources, place)
-        rows, units = await async_open_meteo_rows(
+        rows, units, current = await async_open_meteo_rows(
             hass, sources, found["latitude"], found["longitude"], hourly
         )
         name = ", ".join(
@@ -357,14 +428,17 @@ async def async_facts(
         )
     elif entity_id:
         rows, units = await async_entity_rows(hass, entity_id, hourly)
+        current = _entity_current(hass, entity_id)
         state = hass.states.get(entity_id)
         name = state.name if state else entity_id
     else:
-        rows, units = await async_open_meteo_rows(
+        rows, units, current = await async_open_meteo_rows(
             hass, sources, hass.config.latitude, hass.config.longitude, hourly
         )
         name = hass.config.location_name
     lines = [line for period in wanted if (line := summarize(period, rows, units))]
+    if slots.get("when", "now") == "now" and (line := current_line(current, units)):
+        lines.insert(0, line)
     if not lines:
         raise SourceError(ERROR, f"no forecast rows for {[p.label for p in wanted]}")
     return _facts(name, lines)
