@@ -1,5 +1,11 @@
 """Robustness figures, each from its own measurement in a real Home Assistant.
 
+Fuzz (`fuzz_counts`): the utterances of tests/test_fuzz.py (hypothesis, deterministic:
+random unicode with surrogates, bidi and control characters, 20-part chains, huge
+words, real requests with noise) through `conversation.async_converse` on both
+backends, device tools on and off, on HA's demo devices: how many ran, and how many
+raised or came back without a spoken string.
+
 Auto with a dead first backend (`auto_dead_backend_p50`): the OpenAI-compatible
 fake hangs (never sends a first token), the fake Ollama answers after 0.1 s. Turn 1
 waits for the first-token timeout (2 s here) and falls back; turns 2..5 should skip
@@ -7,7 +13,7 @@ the dead server during its cool-down and cost about Ollama's 0.1 s. Time per tur
 `conversation.async_converse` wall time.
 
 Run: .venv/bin/python -m bench.robustness
-Prints: auto_dead_backend_turn_p50_s=<median seconds of turns 2..5>
+Last line: fuzz_n=<n> fuzz_exceptions=<n> auto_dead_backend_turn_p50_s=<s>
 """
 
 from __future__ import annotations
@@ -15,17 +21,23 @@ from __future__ import annotations
 import statistics
 import time
 
+import pytest
+
 from homeassistant.core import HomeAssistant
 
 from bench.harness import record, run
 from custom_components.athena.const import (
     BACKEND_AUTO,
+    BACKEND_OLLAMA,
+    BACKEND_OPENAI,
+    CONF_CONTROL_TOOLS,
     CONF_FIRST_TOKEN_TIMEOUT,
     CONF_TOTAL_TIMEOUT,
 )
 from tests.conftest import *  # noqa: F403  (fixtures)
-from tests.conftest import agent_id, ask, make_entry, setup_entry, speech
-from tests.fakes import FakeOllama, FakeOpenAI
+from tests.conftest import agent_id, ask, make_entry, setup_entry, speech, use_web
+from tests.fakes import FakeOllama, FakeOpenAI, FakeWeb
+from tests.test_fuzz import PER_CASE, fuzz
 
 TURNS = 5
 FIRST_TOKEN_TIMEOUT = 2.0  # seconds
@@ -58,6 +70,40 @@ async def test_auto_dead_backend(
     )
 
 
+@pytest.mark.parametrize("expected_lingering_timers", [True])  # the demo's sun
+@pytest.mark.parametrize("tools", [False, True])
+@pytest.mark.parametrize("backend", [BACKEND_OLLAMA, BACKEND_OPENAI])
+async def test_fuzz(
+    hass: HomeAssistant,
+    demo: None,
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+    fake_web: FakeWeb,
+    backend: str,
+    tools: bool,
+) -> None:
+    entry = make_entry(
+        backend,
+        ollama=fake_ollama if backend == BACKEND_OLLAMA else None,
+        openai=fake_openai if backend == BACKEND_OPENAI else None,
+        agent={CONF_CONTROL_TOOLS: tools},
+    )
+    await setup_entry(hass, entry)
+    use_web(entry, fake_web)
+    failures = await fuzz(hass, agent_id(hass), PER_CASE)
+    record(**{f"fuzz_{backend}_{tools}": [PER_CASE, [f for _, f in failures]]})
+
+
+def fuzz_counts() -> tuple[int, int]:
+    """(utterances run, exceptions or unspoken replies) over the four fuzz cases."""
+    results = run(f"{__file__}::test_fuzz")
+    cases = [v for k, v in results.items() if k.startswith("fuzz_")]
+    for _, failures in cases:
+        for failure in failures[:5]:
+            print(f"fuzz failure: {failure}")
+    return sum(c for c, _ in cases), sum(len(f) for _, f in cases)
+
+
 def auto_dead_backend_p50() -> float:
     """Median seconds of turns 2..5 with Auto's first backend hanging (see above)."""
     results = run(f"{__file__}::test_auto_dead_backend")
@@ -73,8 +119,14 @@ def auto_dead_backend_p50() -> float:
 
 
 def main() -> None:
-    """Run each measurement and print its figure on its own line."""
-    print(f"auto_dead_backend_turn_p50_s={auto_dead_backend_p50():.3f}")
+    """Run each measurement and print its figure, then all of them on one line."""
+    count, failed = fuzz_counts()
+    print(f"fuzz: {count} utterances, {failed} exceptions or unspoken replies")
+    auto = auto_dead_backend_p50()
+    print(
+        f"fuzz_n={count} fuzz_exceptions={failed} "
+        f"auto_dead_backend_turn_p50_s={auto:.3f}"
+    )
 
 
 if __name__ == "__main__":
