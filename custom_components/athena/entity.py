@@ -55,6 +55,7 @@ from .const import (
     MAX_INPUT_CHARS,
     MAX_TOOL_ITERATIONS,
 )
+from .followup import resolve
 from .grounding import ungrounded
 from .prompt import TurnNote, build_messages, clean_text, format_tool, turn_context
 from .replies import async_sentence, clock_placeholders
@@ -173,7 +174,7 @@ class AthenaEntity(Entity):
             )
         ) is not None:
             return self._record(turn, TurnNote(answered_by="trigger"), speech)
-        decision = route(text)
+        decision = resolve(text, route(text), _previous_route(chat_log))
         if decision.category is Category.GENERAL and self.classifier is not None:
             decision = await self.classifier.async_route(decision)
         return await self._async_answer(turn, decision)
@@ -535,6 +536,23 @@ class AthenaEntity(Entity):
         except BackendError as err:
             return await self._async_say_error(turn, note, err.key)
         return conversation.async_get_result_from_chat_log(turn.user_input, chat_log)
+
+
+def _previous_route(chat_log: conversation.ChatLog) -> Route | None:
+    """Return the route of the conversation's previous turn, or None.
+
+    Read from the `TurnNote` of the last reply before the newest user message (the
+    ChatLog is the conversation: no second store).
+    """
+    for content in reversed(chat_log.content[:-1]):
+        if isinstance(content, conversation.AssistantContent) and isinstance(
+            content.native, TurnNote
+        ):
+            note = content.native
+            if note.category not in Category.__members__.values():
+                return None
+            return Route(Category(note.category), slots=dict(note.slots))
+    return None
 
 
 def _home_places(hass: HomeAssistant) -> set[str]:

@@ -390,3 +390,10 @@ def reroute(text: str, category: Category) -> Route | None:
             Category.AIRPORT, slots={"airport": code} if code else {}, text=text
         )
     return None
+
+
+# The router's slot readers, shared with the follow-up resolver (followup.py).
+TEAM_PATTERN = _TEAM_PATTERN
+LEAGUE_PATTERN = _LEAGUE_PATTERN
+when_of = _when
+location_of = _location

@@ -1,0 +1,105 @@
+"""Follow-ups: an elliptical turn takes the previous turn's category and slots.
+
+After a weather answer, "what about tomorrow?" is the same forecast for tomorrow and
+"and in denver?" the same day in Denver; after a sports answer, "how about the
+giants?" is that team; after an airport answer, or Athena's own "Which airport?",
+"bwi" or "baltimore" is that airport. Only what the router leaves as general is
+read this way: a full question is routed on its own, and after a device command or
+a general question nothing is inherited. Pure and sub-millisecond, like the router.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .router import (
+    LEAGUE_PATTERN,
+    TEAM_PATTERN,
+    Category,
+    Route,
+    location_of,
+    normalize,
+    when_of,
+)
+from .sources import airports
+from .sources.teams import LEAGUE_WORDS
+
+_LEAD = re.compile(
+    r"^(?:(?:ok(?:ay)?|and|so|then|also|hmm|well|but)\b,?\s*)*"
+    r"(?:(?:what|how)\s+about|what\s+of|same\s+(?:for|in)|and|for|in|at|"
+    r"how(?:'s| is| are)(?:\s+it)?|what(?:'s| is)\s+it\s+like)?\s*"
+)
+_TRAIL = re.compile(r"\s*(?:then|instead|too|as well|please)$")
+_NOW = re.compile(r"\b(?:now|currently|at the moment)\b")
+_PREPOSITION = re.compile(r"^(?:in|for|at|near|around)\s")
+_PRONOUNS = frozenset(("it", "that", "this", "those", "them", "there", "so", "you"))
+MAX_WORDS = 5  # a follow-up is short; a longer sentence is a question of its own
+
+
+def _remainder(text: str) -> str | None:
+    """Return the words after "what about", "and", ...; None when it is too long."""
+    rest = _TRAIL.sub("", _LEAD.sub("", normalize(text), count=1)).strip(" ,.?!")
+    if not rest or len(rest.split()) > MAX_WORDS:
+        return None
+    return rest
+
+
+def _weather(rest: str, previous: Route) -> Route | None:
+    when = when_of(rest)  # "now" when no time word is named
+    now = _NOW.search(rest) is not None
+    place = location_of(rest if _PREPOSITION.match(rest) else f"in {rest}")
+    if place in _PRONOUNS:
+        place = None
+    if when == "now" and not now and place is None:
+        return None
+    slots = dict(previous.slots)
+    if when != "now" or now:
+        slots["when"] = when
+    if place is not None:
+        slots["location"] = place
+    return Route(Category.WEATHER, slots=slots)
+
+
+def _sports(rest: str, previous: Route) -> Route | None:
+    team = match.group(1) if (match := TEAM_PATTERN.search(rest)) else None
+    league = (
+        LEAGUE_WORDS[match.group(1)] if (match := LEAGUE_PATTERN.search(rest)) else None
+    )
+    if team is None and league is None:
+        return None
+    slots = {"team": team} if team else {}
+    if league or (not team and "league" in previous.slots):
+        slots["league"] = league or previous.slots["league"]
+    return Route(Category.SPORTS, slots=slots)
+
+
+def _airport(rest: str) -> Route | None:
+    index = airports.load()
+    code = index.find(rest) or index.code_for(rest.replace(" ", ""))
+    return Route(Category.AIRPORT, slots={"airport": code}) if code else None
+
+
+def resolve(text: str, decision: Route, previous: Route | None) -> Route:
+    """Return the route of `text`, reading it as a follow-up of `previous` if it is.
+
+    `decision` is the router's route of `text` alone; `previous` the route the last
+    turn of the conversation was answered on (None: no earlier turn). Returns
+    `decision` unless it is general, short, and names what the previous weather,
+    sports or airport turn can take: a time or a place, a team or a league, an
+    airport. The returned route keeps `decision.text`.
+    """
+    if previous is None or decision.category is not Category.GENERAL:
+        return decision
+    if (rest := _remainder(text)) is None:
+        return decision
+    if previous.category is Category.WEATHER:
+        resolved = _weather(rest, previous)
+    elif previous.category is Category.SPORTS:
+        resolved = _sports(rest, previous)
+    elif previous.category is Category.AIRPORT:
+        resolved = _airport(rest)
+    else:
+        resolved = None
+    if resolved is None:
+        return decision
+    return Route(resolved.category, slots=resolved.slots, text=decision.text)
