@@ -65,7 +65,7 @@ async def test_openai_backend_streams_and_records_cached_tokens(
     assert body["max_tokens"] == 256
     assert body["stream_options"] == {"include_usage": True}
     cached = hass.states.get(
-        "sensor.athena_backend_openai_compatible_cached_prompt_tokens_last_turn"
+        "sensor.athena_backend_openai_compatible_last_cached_prompt_tokens"
     )
     assert cached is not None
     assert int(cached.state) > 0

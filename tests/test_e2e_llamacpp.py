@@ -73,3 +73,11 @@ async def test_real_llamacpp_two_turns(hass: HomeAssistant, llama_url: str) -> N
     requests = hass.states.get("sensor.athena_backend_openai_compatible_requests")
     assert requests is not None
     assert int(requests.state) == 2
+    # Named by what the server says it is; its speed from the streamed tokens, and
+    # the prompt counts it never streams unavailable (not a permanent Unknown).
+    assert entry.title == "llama.cpp on 127.0.0.1"
+    sensor = "sensor.athena_backend_openai_compatible"
+    speed = hass.states.get(f"{sensor}_average_tokens_per_second").state
+    assert float(speed) > 0
+    for key in ("last_prompt_tokens_evaluated", "last_cached_prompt_tokens"):
+        assert hass.states.get(f"{sensor}_{key}").state == "unavailable"

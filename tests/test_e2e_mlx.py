@@ -89,7 +89,7 @@ async def test_real_mlx_two_turns_reuse_the_prompt_cache(
     assert backend.stats.last.completion_tokens <= MAX_TOKENS
     # The second turn starts with the first turn's bytes: the server reuses them.
     cached = hass.states.get(
-        "sensor.athena_backend_openai_compatible_cached_prompt_tokens_last_turn"
+        "sensor.athena_backend_openai_compatible_last_cached_prompt_tokens"
     )
     assert cached is not None
     assert int(cached.state) > 0

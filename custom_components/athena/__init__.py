@@ -21,7 +21,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from . import health
-from .backends import Backend, create_backend
+from .backends import Backend, create_backend, server
 from .const import (
     BACKEND_OPENAI,
     BACKENDS_OF_TYPE,
@@ -142,11 +142,35 @@ async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bo
             translation_key="setup_unreachable",
             translation_placeholders={"details": details},
         )
+    # What the servers are names the backends' devices and the entry's title.
+    await asyncio.gather(
+        *(b.async_identify() for b, e in zip(backends, errors, strict=True) if not e)
+    )
+    _async_retitle(hass, entry, backends, all_answered=not any(errors))
     entry.runtime_data = AthenaRuntime(backends=backends)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     _async_watch_health(hass, entry)
     return True
+
+
+@callback
+def _async_retitle(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    backends: tuple[Backend, ...],
+    *,
+    all_answered: bool,
+) -> None:
+    """Title an entry still named by its URLs (before 0.2) by its servers.
+
+    "http://127.0.0.1:8080" becomes "llama.cpp on 127.0.0.1", once every server
+    has said what it is; a title the user chose stays.
+    """
+    urls = [entry.data[URL_KEYS[b.kind]] for b in backends]
+    if all_answered and entry.title == server.url_title(urls):
+        title = server.title([(b.server, b.url) for b in backends])
+        hass.config_entries.async_update_entry(entry, title=title)
 
 
 @callback

@@ -35,6 +35,8 @@ async def async_setup_entry(
 class ReachableSensor(BackendStatsEntity, BinarySensorEntity):
     """Whether the backend answered its last request."""
 
+    platform_domain = "binary_sensor"
+
     @property
     def is_on(self) -> bool | None:
         """True when reachable, None before the first contact."""

@@ -34,6 +34,7 @@ async def async_get_config_entry_diagnostics(
                 {
                     "kind": backend.kind,
                     "url": backend.url,
+                    "server": asdict(backend.server),
                     "reachable": backend.stats.reachable,
                     "cooling_down_until": (
                         None
@@ -45,6 +46,8 @@ async def async_get_config_entry_diagnostics(
                     "average_latency_ms": backend.stats.average_latency_ms,
                     "average_ttft_ms": backend.stats.average_ttft_ms,
                     "average_tokens_per_s": backend.stats.average_tokens_per_s,
+                    # Why a sensor is unavailable: figures the server left out.
+                    "unreported": dict(backend.stats.unreported),
                     "last_turns": [asdict(turn) for turn in backend.stats.history],
                 }
                 for backend in entry.runtime_data.backends

@@ -21,15 +21,22 @@ from .stats_entity import BackendStatsEntity
 
 @dataclass(frozen=True, kw_only=True)
 class StatsSensorDescription(SensorEntityDescription):
-    """A sensor reading `value_fn(stats)`."""
+    """A sensor reading `value_fn(stats)`.
+
+    `figure` names the `RequestRecord` field the value needs from the server
+    (`backends.base.REPORTED_FIGURES`): while the server leaves it out, the sensor
+    is unavailable rather than Unknown.
+    """
 
     value_fn: Callable[[BackendStats], float | int | None]
+    figure: str | None = None
 
 
 def _last(field: str) -> Callable[[BackendStats], float | int | None]:
     return lambda stats: getattr(stats.last, field) if stats.last else None
 
 
+# Names (strings.json) stay within 20 characters: a device card shows no more.
 SENSORS: tuple[StatsSensorDescription, ...] = (
     StatsSensorDescription(
         key="requests",
@@ -70,6 +77,7 @@ SENSORS: tuple[StatsSensorDescription, ...] = (
         native_unit_of_measurement="tokens/s",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: s.average_tokens_per_s,
+        figure="completion_tokens",
     ),
     StatsSensorDescription(
         key="last_prompt_tokens_evaluated",
@@ -77,6 +85,7 @@ SENSORS: tuple[StatsSensorDescription, ...] = (
         native_unit_of_measurement="tokens",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_last("evaluated_tokens"),
+        figure="evaluated_tokens",
     ),
     StatsSensorDescription(
         key="last_cached_prompt_tokens",
@@ -84,6 +93,7 @@ SENSORS: tuple[StatsSensorDescription, ...] = (
         native_unit_of_measurement="tokens",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_last("cached_tokens"),
+        figure="cached_tokens",
     ),
 )
 
@@ -105,6 +115,12 @@ class StatsSensor(BackendStatsEntity, SensorEntity):
     """One figure of a backend's statistics."""
 
     entity_description: StatsSensorDescription
+    platform_domain = "sensor"
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the server leaves this sensor's figure out."""
+        return self.entity_description.figure not in self.backend.stats.unreported
 
     @property
     def native_value(self) -> float | int | None:

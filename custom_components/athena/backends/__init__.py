@@ -32,6 +32,7 @@ from .base import (
 )
 from .ollama import OllamaBackend
 from .openai import OpenAIBackend
+from .server import ServerInfo
 
 __all__ = [
     "Backend",
@@ -46,6 +47,7 @@ __all__ = [
     "ChatRequest",
     "EmptyReply",
     "RequestRecord",
+    "ServerInfo",
     "Timeouts",
     "ToolCall",
     "Usage",

@@ -29,6 +29,7 @@ from ..const import (
     MAX_REPLY_CHARS,
     VALIDATE_TIMEOUT,
 )
+from .server import ServerInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -145,14 +146,20 @@ class Usage:
     """Token counts of one request, as the server reported them.
 
     `prompt_tokens` is the whole prompt; `cached_tokens` the part reused from the KV
-    cache (OpenAI `usage.prompt_tokens_details.cached_tokens`); `evaluated_tokens` the
-    part the server had to evaluate (Ollama `prompt_eval_count`).
+    cache (OpenAI `usage.prompt_tokens_details.cached_tokens`, llama.cpp
+    `timings.cache_n`); `evaluated_tokens` the part the server had to evaluate
+    (Ollama `prompt_eval_count`, llama.cpp `timings.prompt_n`). `tokens_per_s` is
+    the generation speed the server measured itself (llama.cpp
+    `timings.predicted_per_second`, Ollama `eval_count / eval_duration`); without
+    it `async_chat` measures completion tokens over the time since the first token.
+    None: the server did not say.
     """
 
     prompt_tokens: int | None = None
     cached_tokens: int | None = None
     evaluated_tokens: int | None = None
     completion_tokens: int | None = None
+    tokens_per_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +202,13 @@ class Backend(Protocol):
     `label` its name for people; `url` the server's address with any credentials
     redacted (`redact.redact_url`), safe to log and show; `models_must_be_listed` is
     False where a server may be up without a model list (the user then types a
-    model name).
+    model name). `server` is what the server said it is (`async_identify`).
     """
 
     kind: str
     label: str
     url: str
+    server: ServerInfo
     stats: BackendStats
     lanes: asyncio.Semaphore
     models_must_be_listed: bool
@@ -213,6 +221,9 @@ class Backend(Protocol):
 
     async def async_gpu_shares(self) -> dict[str, float]:
         """Return loaded model -> share of it in GPU memory (0..1); {} when unknown."""
+
+    async def async_identify(self) -> ServerInfo:
+        """Ask the server its kind and version; set and return `server`. No errors."""
 
     def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamItem]:
         """Stream the reply to `request`: deltas, then one `Usage`."""
@@ -240,13 +251,32 @@ class RequestRecord:
     error: str | None = None
 
 
+# The per-request figures a server may leave out, and why a sensor showing one is
+# then unavailable (shown in diagnostics).
+REPORTED_FIGURES: dict[str, str] = {
+    "evaluated_tokens": (
+        "the server reports no evaluated prompt tokens (OpenAI usage.prompt_tokens, "
+        "llama.cpp timings.prompt_n, Ollama prompt_eval_count) in a streamed reply"
+    ),
+    "cached_tokens": (
+        "the server reports no cached prompt tokens (OpenAI "
+        "usage.prompt_tokens_details.cached_tokens, llama.cpp timings.cache_n)"
+    ),
+    "completion_tokens": "the server reports no completion tokens",
+}
+
+
 @dataclass(slots=True)
 class BackendStats:
     """Running statistics of one backend; listeners are called on every change.
 
     `retry_at` (UTC) is the end of the cool-down after a failure before the first
     token: until then `async_chat_with_fallback` skips this backend. Any sign of
-    life (a request that succeeds, a probe that answers) ends it.
+    life (a request that succeeds, a probe that answers) ends it. `unreported`
+    names the figures (`RequestRecord` fields in `REPORTED_FIGURES`) that the last
+    successful request came back without, each with the reason: their sensors are
+    unavailable rather than Unknown forever (Ollama never reports cached tokens;
+    llama-cpp-python's server streams no token counts at all).
     """
 
     requests: int = 0
@@ -256,6 +286,7 @@ class BackendStats:
     retry_at: datetime | None = None  # UTC, while cooling down
     last: RequestRecord | None = None
     history: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=20))
+    unreported: dict[str, str] = field(default_factory=dict)
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -273,6 +304,12 @@ class BackendStats:
         self.requests += 1
         if not turn.ok:
             self.errors += 1
+        else:
+            for name, reason in REPORTED_FIGURES.items():
+                if getattr(turn, name) is None:
+                    self.unreported[name] = reason
+                else:
+                    self.unreported.pop(name, None)
         if turn.ok or turn.error == BackendUnreachable.key or self.reachable is None:
             self._set(turn.ok or turn.error != BackendUnreachable.key)
         self.last = turn
@@ -356,13 +393,16 @@ async def async_chat(
 
     def finish(error: BackendError | None) -> None:
         end = loop.time()
-        tokens_per_s = None
+        tokens_per_s = usage.tokens_per_s
         if (
-            first_token_at is not None
+            tokens_per_s is None
+            and first_token_at is not None
             and usage.completion_tokens
             and end > first_token_at
         ):
-            tokens_per_s = round(usage.completion_tokens / (end - first_token_at), 1)
+            tokens_per_s = usage.completion_tokens / (end - first_token_at)
+        if tokens_per_s is not None:
+            tokens_per_s = round(tokens_per_s, 1)
         backend.stats.record(
             RequestRecord(
                 model=request.model,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 
 from homeassistant.util.ssl import get_default_context
 
-from ..const import BACKEND_OLLAMA
+from ..const import BACKEND_OLLAMA, VALIDATE_TIMEOUT
 from ..redact import redact_url, split_credentials
 from .base import (
     BackendError,
@@ -33,6 +34,9 @@ from .base import (
     ToolCall,
     Usage,
 )
+from .server import OLLAMA, ServerInfo, version_field
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def keep_alive_param(seconds: int) -> int | str:
@@ -85,6 +89,7 @@ class OllamaBackend:
         self.url = redact_url(url)
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
+        self.server = ServerInfo(OLLAMA)
         address, credentials = split_credentials(url)
         self._client = ollama.AsyncClient(
             host=address,
@@ -103,6 +108,23 @@ class OllamaBackend:
     def up_without_models(self, err: BackendError) -> bool:
         """Ollama always lists its models: a failed listing means it is not up."""
         return False
+
+    async def async_identify(self) -> ServerInfo:
+        """Read Ollama's version (`/api/version`) into `self.server`; never raises.
+
+        The client library has no call for it: its raw request (same host, TLS and
+        credentials as every other call) is used.
+        """
+        try:
+            async with asyncio.timeout(VALIDATE_TIMEOUT):
+                raw = self._client._request_raw  # the library has no version call
+                response = await raw("GET", "/api/version")  # type: ignore[no-untyped-call]
+                version = version_field(response.json())
+        except (TimeoutError, *_ERRORS) as err:
+            _LOGGER.debug("%s did not say its version: %r", self.url, err)
+        else:
+            self.server = ServerInfo(OLLAMA, version=version)
+        return self.server
 
     async def async_gpu_shares(self) -> dict[str, float]:
         """Return `/api/ps` as loaded model -> `size_vram / size` (1.0 for size 0)."""
@@ -148,6 +170,11 @@ class OllamaBackend:
                     yield Usage(
                         evaluated_tokens=chunk.prompt_eval_count,
                         completion_tokens=chunk.eval_count,
+                        tokens_per_s=(
+                            chunk.eval_count / (chunk.eval_duration / 1e9)
+                            if chunk.eval_count and chunk.eval_duration
+                            else None
+                        ),
                     )
         except _ERRORS as err:
             raise _translate(err) from err

@@ -4,7 +4,10 @@ API: https://platform.openai.com/docs/api-reference/chat/streaming (SSE
 `data: {...}` chunks, `data: [DONE]`; `stream_options.include_usage` puts the usage in
 a final chunk with empty `choices`; `usage.prompt_tokens_details.cached_tokens`).
 Shapes seen on real servers are in tests/fixtures/openai-compat/: `mlx_lm.server`
-sends `: keepalive` SSE comments before the first `data:`.
+sends `: keepalive` SSE comments before the first `data:`; llama-cpp-python's
+server ignores `include_usage` and streams no counts at all (one token per chunk);
+llama.cpp's `llama-server` adds `timings` (`prompt_n`, `cache_n`, `predicted_n`,
+`predicted_per_second`) to its last chunk (ggml-org/llama.cpp tools/server/README.md).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import replace
 import json
+import logging
 from typing import Any
 
 import aiohttp
 from aiohttp import hdrs
 
-from ..const import BACKEND_OPENAI
+from ..const import BACKEND_OPENAI, VALIDATE_TIMEOUT
 from ..redact import redact_url, split_credentials
 from .base import (
     BackendError,
@@ -32,6 +36,19 @@ from .base import (
     ToolCall,
     Usage,
 )
+from .server import (
+    LLAMA_CPP,
+    OLLAMA,
+    OPENAI_COMPATIBLE,
+    VLLM,
+    ServerInfo,
+    kind_of_openai_server,
+    llama_cpp_build,
+    llama_cpp_python_version,
+    version_field,
+)
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def api_base(url: str) -> str:
@@ -113,10 +130,48 @@ def parse_usage(usage: dict[str, Any]) -> Usage:
     )
 
 
+def _speed(value: Any) -> float | None:
+    """Return `value` as tokens per second (None for null); else `BackendMalformed`."""
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise BackendMalformed(f"predicted_per_second is not a number: {value!r:.80}")
+    return float(value)
+
+
+def parse_timings(timings: dict[str, Any], usage: Usage | None) -> Usage:
+    """Add llama.cpp's `timings` of a reply to its OpenAI `usage` (None: none sent).
+
+    `prompt_n` is what the server evaluated, `cache_n` what it took from its KV
+    cache, `predicted_n` the completion tokens, `predicted_per_second` its own
+    generation speed. Raises `BackendMalformed` for values of the wrong type.
+    """
+    usage = usage or Usage()
+    evaluated = _count(timings.get("prompt_n"), "prompt_n")
+    cached = _count(timings.get("cache_n"), "cache_n")
+    prompt = usage.prompt_tokens
+    if prompt is None and evaluated is not None:
+        prompt = evaluated + (cached or 0)
+    return Usage(
+        prompt_tokens=prompt,
+        cached_tokens=cached if cached is not None else usage.cached_tokens,
+        evaluated_tokens=evaluated if evaluated is not None else usage.evaluated_tokens,
+        completion_tokens=(
+            usage.completion_tokens
+            if usage.completion_tokens is not None
+            else _count(timings.get("predicted_n"), "predicted_n")
+        ),
+        tokens_per_s=_speed(timings.get("predicted_per_second")),
+    )
+
+
 def parse_chunk(
     chunk: dict[str, Any], calls: dict[int, dict[str, str]]
 ) -> tuple[Usage | None, str]:
     """Read one chat-completion chunk: its usage (or None) and its text.
+
+    The usage is the OpenAI `usage` object, with llama.cpp's `timings` when the
+    chunk has them (`parse_timings`).
 
     Tool-call fragments are joined into `calls` by index (name and argument
     pieces). Raises `BackendError` for an `error` chunk and `BackendMalformed` for
@@ -142,7 +197,10 @@ def parse_chunk(
             call["name"] += _string(function.get("name"), "tool name")
             call["arguments"] += _string(function.get("arguments"), "tool arguments")
         text += _string(delta.get("content"), "content")
-    return (parse_usage(usage) if usage else None), text
+    parsed = parse_usage(usage) if usage else None
+    if timings := _object(chunk.get("timings"), "timings"):
+        parsed = parse_timings(timings, parsed)
+    return parsed, text
 
 
 def _parse_arguments(raw: str) -> dict[str, Any]:
@@ -197,8 +255,10 @@ class OpenAIBackend:
         self.url = redact_url(url)
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
+        self.server = ServerInfo(OPENAI_COMPATIBLE)
         address, credentials = split_credentials(url)
         self._base = api_base(address)
+        self._root = self._base.removesuffix("/v1")
         self._session = session
         self._headers: dict[str, str] = {}
         if api_key:
@@ -245,6 +305,56 @@ class OpenAIBackend:
         """Return {}: the OpenAI API does not say where a model runs."""
         return {}
 
+    async def _get(self, path: str) -> tuple[Any, str | None]:
+        """GET `path` from the server's root: its JSON body and `Server` header.
+
+        The body is None when it is not JSON or the status is an error.
+        """
+        async with self._session.get(
+            f"{self._root}{path}", headers=self._headers
+        ) as response:
+            header = response.headers.get(hdrs.SERVER)
+            if response.status >= 400:
+                return None, header
+            try:
+                return await response.json(content_type=None), header
+            except ValueError:
+                return None, header
+
+    async def async_identify(self) -> ServerInfo:
+        """Ask the server what it is (see `server`); the result is also `self.server`.
+
+        Never raises: a server that does not answer within `VALIDATE_TIMEOUT`, or
+        says nothing, stays an "OpenAI-compatible server".
+        """
+        try:
+            async with asyncio.timeout(VALIDATE_TIMEOUT):
+                self.server = await self._identify()
+        except (TimeoutError, aiohttp.ClientError) as err:
+            _LOGGER.debug("%s did not say what it is: %r", self.url, err)
+        return self.server
+
+    async def _identify(self) -> ServerInfo:
+        models, header = await self._get("/v1/models")
+        kind = kind_of_openai_server(models, header)
+        if kind == LLAMA_CPP:
+            props, _ = await self._get("/props")
+            return ServerInfo(LLAMA_CPP, "llama-server", llama_cpp_build(props))
+        if kind == VLLM:
+            return ServerInfo(
+                VLLM, version=version_field((await self._get("/version"))[0])
+            )
+        if kind == OLLAMA:
+            body, _ = await self._get("/api/version")
+            return ServerInfo(OLLAMA, version=version_field(body))
+        if kind is not None:
+            return ServerInfo(kind)
+        if (header or "").lower().startswith("uvicorn"):
+            openapi, _ = await self._get("/openapi.json")
+            if version := llama_cpp_python_version(openapi):
+                return ServerInfo(LLAMA_CPP, "llama-cpp-python", version)
+        return ServerInfo(OPENAI_COMPATIBLE)
+
     def _payload(self, request: ChatRequest, max_tokens: int) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "model": request.model,
@@ -262,9 +372,13 @@ class OpenAIBackend:
         """Stream `/v1/chat/completions`; tool-call fragments are joined by index.
 
         Every chunk is checked by `parse_chunk`: a reply of the wrong shape is a
-        `BackendMalformed`, never another exception.
+        `BackendMalformed`, never another exception. The `Usage` comes last; when
+        the server sent no completion count, it is the number of chunks with
+        text (llama-cpp-python and mlx_lm.server stream one token per chunk).
         """
         calls: dict[int, dict[str, str]] = {}
+        usage: Usage | None = None
+        text_chunks = 0
         try:
             async with self._session.post(
                 f"{self._base}/chat/completions",
@@ -279,10 +393,11 @@ class OpenAIBackend:
                     chunk = parse_sse_line(raw.decode("utf-8", "replace").strip())
                     if chunk is None:
                         continue
-                    usage, content = parse_chunk(chunk, calls)
-                    if usage is not None:
-                        yield usage
+                    reported, content = parse_chunk(chunk, calls)
+                    if reported is not None:
+                        usage = reported
                     if content:
+                        text_chunks += 1
                         yield ChatDelta(content=content)
         except aiohttp.ClientPayloadError as err:
             raise BackendUnreachable(f"connection dropped: {err}") from err
@@ -297,6 +412,10 @@ class OpenAIBackend:
                     for _, c in sorted(calls.items())
                 )
             )
+        usage = usage or Usage()
+        if usage.completion_tokens is None:
+            usage = replace(usage, completion_tokens=text_chunks)
+        yield usage
 
     async def async_warm_up(self, request: ChatRequest) -> None:
         """Evaluate the system prompt with a one-token completion."""
