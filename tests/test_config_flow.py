@@ -226,7 +226,7 @@ async def test_options_flow_household_options(
     answers = {
         CONF_LANES: 1,
         CONF_WEATHER_ENTITY: "weather.home",
-        CONF_FAVOURITE_TEAMS: [" NFL Giants ", "", "ravens"],
+        CONF_FAVOURITE_TEAMS: " NFL Giants \n\nravens\n",  # one per line
         CONF_HOME_AIRPORT: "xqz",
     }
     result = await hass.config_entries.options.async_configure(

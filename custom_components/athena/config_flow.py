@@ -44,8 +44,10 @@ from .backends import (
     BackendError,
     BackendHTTPError,
     ChatRequest,
+    ServerInfo,
     async_list_models_within,
     create_backend,
+    server,
 )
 from .const import (
     BACKEND_AUTO,
@@ -90,16 +92,19 @@ _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
-async def async_list_models(
+async def async_inspect(
     hass: HomeAssistant, kind: str, url: str, api_key: str | None = None
-) -> list[str]:
-    """List the models of the `kind` server at `url` within 5 s ([]: up, unlisted).
+) -> tuple[list[str], ServerInfo]:
+    """List the models of the `kind` server at `url` and ask it what it is.
 
-    Raises `BackendError`.
+    The models within 5 s ([]: up, unlisted); what it is names the entry.
+
+    Raises `BackendError` when the models cannot be listed.
     """
     backend = create_backend(hass, kind, url, 1, api_key)
     try:
-        return await async_list_models_within(backend)
+        models = await async_list_models_within(backend)
+        return models, await backend.async_identify()
     finally:
         await backend.async_close()
 
@@ -157,6 +162,7 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
         self._urls: dict[str, str] = {}
         self._api_key: str | None = None  # OpenAI-compatible server only
         self._models: dict[str, list[str]] = {}
+        self._servers: dict[str, ServerInfo] = {}
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -209,7 +215,7 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
                 if key in errors:
                     continue
                 try:
-                    models = await async_list_models(
+                    models, self._servers[kind] = await async_inspect(
                         self.hass, kind, self._urls[kind], self._key_for(kind)
                     )
                 except BackendError as err:
@@ -263,7 +269,9 @@ class AthenaConfigFlow(ConfigFlow, domain=DOMAIN):
             errors[CONF_MODEL] = error
         if user_input is not None and not errors:
             return self.async_create_entry(
-                title=" + ".join(redact_url(self._urls[kind]) for kind in kinds),
+                title=server.title(
+                    [(self._servers[kind], self._urls[kind]) for kind in kinds]
+                ),
                 data={
                     CONF_BACKEND: self._backend,
                     **{URL_KEYS[kind]: self._urls[kind] for kind in kinds},
@@ -330,12 +338,13 @@ class AthenaOptionsFlow(OptionsFlow):
                 if airport not in airports.load().codes:
                     errors[CONF_HOME_AIRPORT] = "unknown_airport"
                 data[CONF_HOME_AIRPORT] = airport
-            teams = [t.strip().lower() for t in data.get(CONF_FAVOURITE_TEAMS, [])]
-            data[CONF_FAVOURITE_TEAMS] = [t for t in teams if t]
+            data[CONF_FAVOURITE_TEAMS] = parse_teams(data.get(CONF_FAVOURITE_TEAMS))
             data = {k: v for k, v in data.items() if v not in ("", [], None)}
             if not errors:
                 return self.async_create_entry(data=data)
         options = {CONF_LANES: DEFAULT_LANES, **self.config_entry.options}
+        # Stored as a list; shown one team per line.
+        options[CONF_FAVOURITE_TEAMS] = "\n".join(options.get(CONF_FAVOURITE_TEAMS, []))
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
@@ -346,7 +355,7 @@ class AthenaOptionsFlow(OptionsFlow):
                             EntitySelectorConfig(domain="weather")
                         ),
                         vol.Optional(CONF_FAVOURITE_TEAMS): TextSelector(
-                            TextSelectorConfig(multiple=True)
+                            TextSelectorConfig(multiline=True)
                         ),
                         vol.Optional(CONF_HOME_AIRPORT): TextSelector(),
                     }
@@ -355,6 +364,33 @@ class AthenaOptionsFlow(OptionsFlow):
             ),
             errors=errors,
         )
+
+
+def parse_teams(value: str | list[str] | None) -> list[str]:
+    """Return the favourite teams of the options form: one per line, lower case.
+
+    A list (the stored shape, or what an API client sends) is taken item by item.
+    """
+    lines = value.splitlines() if isinstance(value, str) else list(value or [])
+    return [team for line in lines if (team := str(line).strip().lower())]
+
+
+def unique_agent_name(hass: HomeAssistant) -> str:
+    """Return "Athena", or "Athena 2", "Athena 3"... when agents have those names.
+
+    Every Athena agent counts (of every server), so no two default to one name.
+    """
+    taken = {
+        subentry.title
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for subentry in entry.subentries.values()
+    }
+    if DEFAULT_AGENT_NAME not in taken:
+        return DEFAULT_AGENT_NAME
+    number = 2
+    while f"{DEFAULT_AGENT_NAME} {number}" in taken:
+        number += 1
+    return f"{DEFAULT_AGENT_NAME} {number}"
 
 
 def _number(minimum: float, maximum: float, step: float = 1) -> NumberSelector:
@@ -366,12 +402,22 @@ def _number(minimum: float, maximum: float, step: float = 1) -> NumberSelector:
 
 
 def agent_schema(
-    settings: AgentSettings, models: list[str], auto: bool, is_new: bool
+    settings: AgentSettings,
+    models: list[str],
+    backend: str,
+    name: str | None = None,
 ) -> vol.Schema:
-    """Return the agent form, filled with `settings`."""
+    """Return the agent form for an entry of `backend` type, filled with `settings`.
+
+    `name` (a new agent's default name) adds the name field. Options only one
+    backend reads are shown only where that backend is: the fallback model in
+    Auto, keep_alive and the context window (num_ctx) where Ollama is.
+    """
+    auto = backend == BACKEND_AUTO
+    on_ollama = BACKEND_OLLAMA in BACKENDS_OF_TYPE[backend]
     schema: dict[Any, Any] = {}
-    if is_new:
-        schema[vol.Required(CONF_NAME, default=DEFAULT_AGENT_NAME)] = str
+    if name is not None:
+        schema[vol.Required(CONF_NAME, default=name)] = str
     schema[vol.Required(CONF_MODEL, default=settings.model or (models or [""])[0])] = (
         _models_selector(models)
     )
@@ -400,12 +446,21 @@ def agent_schema(
             vol.Required(CONF_TOTAL_TIMEOUT, default=settings.total_timeout): _number(
                 1, 3600
             ),
-            vol.Required(CONF_KEEP_ALIVE, default=settings.keep_alive): _number(
-                -1, 86400
-            ),
-            vol.Required(CONF_NUM_CTX, default=settings.num_ctx): _number(
-                MIN_NUM_CTX, 131072
-            ),
+        }
+    )
+    if on_ollama:
+        schema.update(
+            {
+                vol.Required(CONF_KEEP_ALIVE, default=settings.keep_alive): _number(
+                    -1, 86400
+                ),
+                vol.Required(CONF_NUM_CTX, default=settings.num_ctx): _number(
+                    MIN_NUM_CTX, 131072
+                ),
+            }
+        )
+    schema.update(
+        {
             vol.Required(CONF_MAX_HISTORY, default=settings.max_history): _number(
                 0, 100
             ),
@@ -439,7 +494,8 @@ class AgentSubentryFlow(ConfigSubentryFlow):
                 CONF_MAX_HISTORY,
                 CONF_KEEP_ALIVE,
             ):
-                data[key] = int(data[key])
+                if key in data:  # keep_alive and num_ctx: only where Ollama is
+                    data[key] = int(data[key])
             if is_new:
                 return self.async_create_entry(title=user_input[CONF_NAME], data=data)
             return self.async_update_and_abort(
@@ -454,8 +510,12 @@ class AgentSubentryFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id="set_options",
             data_schema=agent_schema(
-                settings, models, entry.data[CONF_BACKEND] == BACKEND_AUTO, is_new
+                settings,
+                models,
+                entry.data[CONF_BACKEND],
+                unique_agent_name(self.hass) if is_new else None,
             ),
+            description_placeholders={"server": entry.title},
         )
 
     async_step_user = async_step_set_options

@@ -37,13 +37,14 @@ class AthenaConversationEntity(
     """Athena as an Assist conversation agent, streaming its replies."""
 
     _attr_supports_streaming = True
+    # Always: every agent controls devices through Home Assistant's own intents
+    # (entity.py hands device requests to HA's agent first); `control_tools` only
+    # adds the model's Assist tools for what the intents cannot carry out. Without
+    # it, Assist shows "This assistant cannot control your home."
+    _attr_supported_features = conversation.ConversationEntityFeature.CONTROL
 
     def __init__(self, entry: AthenaConfigEntry, subentry: ConfigSubentry) -> None:
         super().__init__(entry, subentry)
-        if self.settings.control_tools:
-            self._attr_supported_features = (
-                conversation.ConversationEntityFeature.CONTROL
-            )
 
     @property
     def supported_languages(self) -> list[str] | Literal["*"]:
