@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from PIL import Image
 import pytest
 
 from homeassistant import config_entries
@@ -26,6 +27,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.athena.backends.openai import parse_chunk
 from custom_components.athena.backends.server import kind_of_openai_server
@@ -374,3 +376,32 @@ def test_the_two_add_buttons_say_what_they_add() -> None:
     assert strings["config"]["initiate_flow"]["user"] == "Add LLM server"
     subentry = strings["config_subentries"]["conversation"]
     assert subentry["initiate_flow"]["user"] == "Add conversation agent"
+
+
+BRAND_SIZES = {"icon": (256, 256), "icon@2x": (512, 512)}
+
+
+@pytest.mark.parametrize("theme", ["", "dark_"])
+@pytest.mark.parametrize("image", ["icon", "icon@2x", "logo", "logo@2x"])
+def test_brand_images_are_the_sizes_home_assistant_asks_for(
+    theme: str, image: str
+) -> None:
+    with Image.open(COMPONENT / "brand" / f"{theme}{image}.png") as png:
+        assert png.format == "PNG"
+        assert png.mode == "RGBA"  # transparent around the rounded square
+        if image in BRAND_SIZES:
+            assert png.size == BRAND_SIZES[image]
+        else:  # a logo: the icon's height, wider than high
+            assert png.height == (256 if "@2x" in image else 128)
+            assert png.width > png.height
+
+
+async def test_home_assistant_serves_the_brand_icon(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    assert await async_setup_component(hass, "brands", {})
+    client = await hass_client()
+    for image in ("icon.png", "dark_icon@2x.png", "logo.png"):
+        response = await client.get(f"/api/brands/integration/{DOMAIN}/{image}")
+        assert response.status == 200, image
+        assert (await response.read()) == (COMPONENT / "brand" / image).read_bytes()
