@@ -21,6 +21,7 @@ model's streamed reply on the open path, whose first delta carries the note.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 import logging
@@ -338,11 +339,9 @@ class AthenaEntity(Entity):
     async def _async_fact_turn(
         self, turn: Turn, decision: Route, note: TurnNote
     ) -> conversation.ConversationResult:
-        """Word a source's facts with the backend; the template when not grounded.
+        """Word a source's facts with the backend (`_async_word`).
 
-        The reply is held back until the grounding check passes: one with a number
-        or time not in the facts, or no reply at all (backend down), becomes the
-        facts' template sentence. A failing source says its own sentence.
+        A failing source says its own sentence.
         """
         try:
             facts = await self._async_facts(decision)
@@ -354,6 +353,17 @@ class AthenaEntity(Entity):
                 err.key,
                 **err.placeholders,
             )
+        return await self._async_word(turn, note, facts)
+
+    async def _async_word(
+        self, turn: Turn, note: TurnNote, facts: Facts
+    ) -> conversation.ConversationResult:
+        """Have the backend word `facts`; say their template sentence when it cannot.
+
+        The facts are the context block of the newest user message. The reply is
+        held back until the grounding check passes: one with a number or time not
+        in the facts, or no reply at all (backend down), becomes `facts.sentence`.
+        """
         note = replace(note, context=facts.text)
         template = replace(note, answered_by="template")
         try:
@@ -388,56 +398,70 @@ class AthenaEntity(Entity):
     async def _async_compound_turn(
         self, turn: Turn, decision: Route, note: TurnNote
     ) -> conversation.ConversationResult:
-        """Answer each part of a compound request in order; join the answers.
+        """Answer the parts of a compound request in one reply.
 
-        Device parts go to HA's intents (then its default agent), fact parts are
-        answered with their template sentence, so one failing source costs only
-        its own part.
+        Device parts run first, in order, through HA's default agent, and are
+        reported as HA reports them; the sources of the fact parts are asked at
+        the same time; local parts (the time) are answered locally. With any
+        facts, the backend words one reply from all of it (`_async_word`: checked
+        against everything, the parts' own sentences joined when it cannot); a
+        failing source costs only its own part. Parts past `MAX_COMPOUND_PARTS`
+        are said to be skipped.
         """
-        answers: list[str] = []
-        facts: list[str] = []
-        for part in decision.parts[:MAX_COMPOUND_PARTS]:
+        parts = decision.parts[:MAX_COMPOUND_PARTS]
+        fetched = await asyncio.gather(
+            *(self._async_facts(p) for p in parts if p.category in SOURCES),
+            return_exceptions=True,
+        )
+        found = iter(fetched)
+        lines: list[str] = []  # the facts block: what the model may say
+        answers: list[str] = []  # the same, as sentences: the template answer
+        for part in parts:
             if part.category in SOURCES:
-                try:
-                    found = await self._async_facts(part)
-                except SourceError as err:
-                    _LOGGER.info("Source failed: %s", err)
-                    answers.append(
-                        await async_sentence(
-                            self.hass,
-                            turn.language,
-                            "exceptions",
-                            err.key,
-                            **err.placeholders,
-                        )
-                    )
+                result = next(found)
+                if isinstance(result, Facts):
+                    lines.append(result.text)
+                    answers.append(result.sentence)
                     continue
-                facts.append(found.text)
-                answers.append(found.sentence)
-            elif part.category is Category.TIME:
-                answers.append(
-                    await self._async_local_sentence(turn.language, part.reply)
+                if not isinstance(result, SourceError):
+                    raise result
+                _LOGGER.info("Source failed: %s", result)
+                said = await async_sentence(
+                    self.hass,
+                    turn.language,
+                    "exceptions",
+                    result.key,
+                    **result.placeholders,
                 )
+                label = "Also tell the user"
+            elif part.category is Category.TIME:
+                said = await self._async_local_sentence(turn.language, part.reply)
+                label = "Also tell the user"
             else:
                 response = await self._async_default_agent_response(
                     replace(turn.user_input, text=part.text)
                 )
-                answers.append(_speech(response))
+                said = _speech(response)
+                label = "Home Assistant did this"
+            if said.strip():
+                lines.append(f"{label}: {said.strip()}")
+                answers.append(said.strip())
         if (skipped := len(decision.parts) - MAX_COMPOUND_PARTS) > 0:
-            answers.append(
-                await async_sentence(
-                    self.hass,
-                    turn.language,
-                    "exceptions",
-                    "compound_parts_skipped",
-                    limit=str(MAX_COMPOUND_PARTS),
-                    skipped=str(skipped),
-                )
+            said = await async_sentence(
+                self.hass,
+                turn.language,
+                "exceptions",
+                "compound_parts_skipped",
+                limit=str(MAX_COMPOUND_PARTS),
+                skipped=str(skipped),
             )
-        speech = " ".join(a.strip() for a in answers if a.strip())
-        return self._record(
-            turn, replace(note, context="\n".join(facts), answered_by="multi"), speech
-        )
+            lines.append(f"Also tell the user: {said}")
+            answers.append(said)
+        note = replace(note, answered_by="multi")
+        facts = Facts(text="\n".join(lines), sentence=" ".join(answers))
+        if len(fetched) == sum(isinstance(r, BaseException) for r in fetched):
+            return self._record(turn, replace(note, context=facts.text), facts.sentence)
+        return await self._async_word(turn, note, facts)
 
     async def _async_default_agent_response(
         self,
