@@ -3,6 +3,7 @@ limit, long compound requests, and source text trying to give the model orders."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -15,6 +16,7 @@ from homeassistant.helpers import intent
 from custom_components.athena.const import (
     BACKEND_OLLAMA,
     CONF_CONTROL_TOOLS,
+    CONF_FIRST_TOKEN_TIMEOUT,
     MAX_COMPOUND_PARTS,
     MAX_TOOL_ITERATIONS,
 )
@@ -155,3 +157,17 @@ async def test_team_name_with_orders_is_not_passed_on_nor_resent_with_tools(
     request = fake_ollama.chat_requests()[-1].body
     assert request["tools"]
     assert "NFL scoreboard" not in json.dumps(request["messages"])
+
+
+async def test_warm_up_of_a_hanging_server_gives_up(
+    hass: HomeAssistant, fake_ollama: FakeOllama
+) -> None:
+    """A server that never answers: the warm-up stops at the first-token timeout
+    instead of running until the entry is unloaded."""
+    fake_ollama.fault = "hang"
+    entry = make_entry(
+        BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_FIRST_TOKEN_TIMEOUT: 0.5}
+    )
+    await setup_entry(hass, entry)
+    async with asyncio.timeout(10):
+        await hass.async_block_till_done(wait_background_tasks=True)

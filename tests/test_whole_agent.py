@@ -82,6 +82,40 @@ async def test_compound_request_is_one_reply_worded_by_the_model(
     assert "Tomorrow (Sunday, October 4): rain, high 5 °C" in facts
 
 
+async def test_weather_sports_and_a_light_in_one_reply(
+    hass: HomeAssistant, athena: str, fake_ollama: FakeOllama
+) -> None:
+    await hass.services.async_call(
+        "light", "turn_off", {"entity_id": "light.kitchen_lights"}, blocking=True
+    )
+    text = (
+        "turn on the kitchen lights and what's the weather tomorrow "
+        "and did the ravens win"
+    )
+    fake_ollama.reply = lambda body: (
+        "The kitchen light is on, tomorrow brings rain with a high of 5 °C, "
+        "and the Ravens lead the Jets 24 to 3."
+    )
+    result = await ask(hass, text, athena)
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    assert speech(result).startswith("The kitchen light is on")
+    (request,) = fake_ollama.chat_requests()
+    facts = request.body["messages"][-1]["content"]
+    assert "Home Assistant did this: Turned on the light" in facts
+    assert "Tomorrow (Sunday, October 4): rain, high 5 °C" in facts
+    assert "Baltimore Ravens 24, New York Jets 3" in facts
+
+    fake_ollama.fault = "http_500"  # backend down: the parts' own sentences
+    await hass.services.async_call(
+        "light", "turn_off", {"entity_id": "light.kitchen_lights"}, blocking=True
+    )
+    result = await ask(hass, text, athena)
+    assert hass.states.get("light.kitchen_lights").state == "on"
+    reply = speech(result)
+    assert reply.startswith("Turned on the light In Home: Tomorrow")
+    assert "Baltimore Ravens 24, New York Jets 3" in reply
+
+
 async def test_compound_request_template_when_the_model_cannot(
     hass: HomeAssistant, athena: str, fake_ollama: FakeOllama
 ) -> None:

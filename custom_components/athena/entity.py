@@ -142,15 +142,22 @@ class AthenaEntity(Entity):
         )
 
     async def async_warm_up(self) -> None:
-        """Prime every backend with the system prompt so turn one finds it cached."""
+        """Prime every backend with the system prompt so turn one finds it cached.
+
+        Each backend gets the first-token timeout (a cold model load counts there);
+        a hanging server is left alone after it, never waited on until unload.
+        """
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self.settings.prompt}
         ]
         for backend in self.entry.runtime_data.backends:
             try:
-                await backend.async_warm_up(self.request_for(backend, messages, None))
-            except BackendError as err:
-                _LOGGER.info("Warm-up of %s failed: %s", backend.label, err)
+                async with asyncio.timeout(self.settings.first_token_timeout):
+                    await backend.async_warm_up(
+                        self.request_for(backend, messages, None)
+                    )
+            except (BackendError, TimeoutError) as err:
+                _LOGGER.info("Warm-up of %s failed: %r", backend.label, err)
 
     async def async_handle_turn(
         self,
