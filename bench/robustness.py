@@ -30,14 +30,13 @@ from custom_components.athena.const import (
     BACKEND_AUTO,
     BACKEND_OLLAMA,
     BACKEND_OPENAI,
-    CONF_CONTROL_TOOLS,
     CONF_FIRST_TOKEN_TIMEOUT,
     CONF_TOTAL_TIMEOUT,
 )
 from tests.conftest import *  # noqa: F403  (fixtures)
-from tests.conftest import agent_id, ask, make_entry, setup_entry, speech, use_web
+from tests.conftest import agent_id, ask, make_entry, setup_entry, speech
 from tests.fakes import FakeOllama, FakeOpenAI, FakeWeb
-from tests.test_fuzz import PER_CASE, fuzz
+from tests.test_fuzz import PER_CASE, async_fuzzed_agent, fuzz
 
 TURNS = 5
 FIRST_TOKEN_TIMEOUT = 2.0  # seconds
@@ -82,15 +81,10 @@ async def test_fuzz(
     backend: str,
     tools: bool,
 ) -> None:
-    entry = make_entry(
-        backend,
-        ollama=fake_ollama if backend == BACKEND_OLLAMA else None,
-        openai=fake_openai if backend == BACKEND_OPENAI else None,
-        agent={CONF_CONTROL_TOOLS: tools},
+    agent = await async_fuzzed_agent(
+        hass, backend, tools, fake_ollama, fake_openai, fake_web
     )
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
-    failures = await fuzz(hass, agent_id(hass), PER_CASE)
+    failures = await fuzz(hass, agent, PER_CASE)
     record(**{f"fuzz_{backend}_{tools}": [PER_CASE, [f for _, f in failures]]})
 
 

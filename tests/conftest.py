@@ -151,11 +151,16 @@ async def demo(hass: HomeAssistant) -> None:
     Only these platforms of HA's `demo` integration are loaded: its others poll and
     need codecs (camera, stream) that the tests do not use.
     """
+    await async_setup_demo(hass, DEMO_PLATFORMS)
+
+
+async def async_setup_demo(hass: HomeAssistant, platforms: list[Platform]) -> None:
+    """Set up HA's `demo` integration with only `platforms` (and HA's core)."""
     assert await async_setup_component(hass, "homeassistant", {})
     with (
         patch(
             "homeassistant.components.demo.COMPONENTS_WITH_CONFIG_ENTRY_DEMO_PLATFORM",
-            DEMO_PLATFORMS,
+            platforms,
         ),
         patch("homeassistant.components.demo.COMPONENTS_WITH_DEMO_PLATFORM", []),
     ):
@@ -225,9 +230,13 @@ async def setup_athena_with_web(
     fake_ollama: FakeOllama,
     fake_web: FakeWeb,
     options: dict[str, Any] | None = None,
+    agent: dict[str, Any] | None = None,
 ) -> str:
-    """Athena on the fake Ollama with its sources on `fake_web`; the agent id."""
-    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama, options=options)
+    """Athena on the fake Ollama with its sources on `fake_web`; the agent id.
+
+    `options` are the entry's, `agent` the agent subentry's settings.
+    """
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama, options=options, agent=agent)
     await setup_entry(hass, entry)
     use_web(entry, fake_web)
     return agent_id(hass)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 import random
 from typing import Any
-from unittest.mock import patch
 
 from hassil import Intents
 from hassil.intents import TextSlotList
@@ -43,6 +42,8 @@ from homeassistant.helpers import (
 )
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .conftest import async_setup_demo
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -124,15 +125,7 @@ async def async_build_home(hass: HomeAssistant) -> Home:
     """Set up the test home (demo devices, shopping list, timers, areas, floors)."""
     for component in ("homeassistant", "conversation", "intent"):
         assert await async_setup_component(hass, component, {})
-    with (
-        patch(
-            "homeassistant.components.demo.COMPONENTS_WITH_CONFIG_ENTRY_DEMO_PLATFORM",
-            PLATFORMS,
-        ),
-        patch("homeassistant.components.demo.COMPONENTS_WITH_DEMO_PLATFORM", []),
-    ):
-        assert await async_setup_component(hass, "demo", {"demo": {}})
-        await hass.async_block_till_done()
+    await async_setup_demo(hass, PLATFORMS)
     shopping = MockConfigEntry(domain="shopping_list")
     shopping.add_to_hass(hass)
     assert await hass.config_entries.async_setup(shopping.entry_id)

@@ -104,6 +104,26 @@ def _generate(count: int) -> list[str]:
     return texts
 
 
+async def async_fuzzed_agent(
+    hass: HomeAssistant,
+    backend: str,
+    tools: bool,
+    ollama: FakeOllama,
+    openai: FakeOpenAI,
+    web: FakeWeb,
+) -> str:
+    """Set up Athena on `backend`'s fake, device tools `tools`; the agent id."""
+    entry = make_entry(
+        backend,
+        ollama=ollama if backend == BACKEND_OLLAMA else None,
+        openai=openai if backend == BACKEND_OPENAI else None,
+        agent={CONF_CONTROL_TOOLS: tools},
+    )
+    await setup_entry(hass, entry)
+    use_web(entry, web)
+    return agent_id(hass)
+
+
 async def fuzz(hass: HomeAssistant, agent: str, count: int) -> list[tuple[str, str]]:
     """Send `count` generated utterances to `agent`; return the failures.
 
@@ -142,13 +162,7 @@ async def test_fuzzed_utterances_never_raise(
     backend: str,
     tools: bool,
 ) -> None:
-    entry = make_entry(
-        backend,
-        ollama=fake_ollama if backend == BACKEND_OLLAMA else None,
-        openai=fake_openai if backend == BACKEND_OPENAI else None,
-        agent={CONF_CONTROL_TOOLS: tools},
+    agent = await async_fuzzed_agent(
+        hass, backend, tools, fake_ollama, fake_openai, fake_web
     )
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
-    failures = await fuzz(hass, agent_id(hass), PER_CASE)
-    assert failures == []
+    assert await fuzz(hass, agent, PER_CASE) == []

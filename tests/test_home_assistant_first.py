@@ -22,6 +22,7 @@ from .conftest import (
     ask,
     forecast_rows,
     make_entry,
+    setup_athena_with_web,
     setup_entry,
     speech,
     use_web,
@@ -131,10 +132,7 @@ async def test_current_conditions_from_the_entity_and_from_open_meteo(
 ) -> None:
     freezer.move_to("2026-10-03T12:30:00+00:00")
     await weather_entity(hass, forecast_rows(DAILY))
-    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
-    agent = agent_id(hass)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     fake_ollama.reply = lambda body: "It's rainy."
 
     await ask(hass, "what's the temperature outside right now", agent)

@@ -37,10 +37,9 @@ from .conftest import (
     agent_id,
     ask,
     forecast_rows,
-    make_entry,
+    setup_athena_with_web,
     setup_entry,
     speech,
-    use_web,
     weather_entity,
 )
 from .fakes import FakeOllama, FakeOpenAI, FakeWeb
@@ -115,10 +114,7 @@ async def test_every_path_records_its_turn_note(
 ) -> None:
     freezer.move_to("2021-11-24T18:00:00+00:00")
     await weather_entity(hass, forecast_rows(DAILY))
-    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
-    agent = agent_id(hass)
+    agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     fake_ollama.reply = lambda body: "It will be rainy."
     first = await ask(hass, "hello", agent)
     conversation_id = first.conversation_id
@@ -146,11 +142,9 @@ async def test_ask_reports_the_path_the_turn_took(
     """The classification model moves "is it nice out" to weather: ask says so."""
     freezer.move_to("2021-11-24T18:00:00+00:00")
     await weather_entity(hass, forecast_rows(DAILY))
-    entry = make_entry(
-        BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_CLASSIFY_MODEL: "qwen3:0.6b"}
+    await setup_athena_with_web(
+        hass, fake_ollama, fake_web, agent={CONF_CLASSIFY_MODEL: "qwen3:0.6b"}
     )
-    await setup_entry(hass, entry)
-    use_web(entry, fake_web)
 
     def reply(body: dict[str, Any]) -> str:
         if body["messages"][0]["content"] == INSTRUCTION:
