@@ -24,6 +24,7 @@ from custom_components.athena.const import (
     BACKEND_OPENAI,
     CONF_BACKEND,
     CONF_CLASSIFY_MODEL,
+    CONF_LLM_GREETINGS,
     CONF_MAX_HISTORY,
     CONF_MODEL,
     CONF_OPENAI_URL,
@@ -37,6 +38,7 @@ from .conftest import (
     agent_id,
     ask,
     forecast_rows,
+    make_entry,
     setup_athena_with_web,
     setup_entry,
     speech,
@@ -208,3 +210,19 @@ async def test_version_1_entry_migrates_and_keeps_entity_ids(
     result = await ask(hass, "who wrote hamlet", agent_id(hass))
     assert speech(result)
     assert hass.states.get("sensor.athena_backend_mlx_requests").state == "1"
+
+
+async def test_greeting_goes_to_the_model_when_it_greets(
+    hass: HomeAssistant, fake_ollama: FakeOllama
+) -> None:
+    """With the agent's LLM-greetings option, "hello" is the model's, not HA's."""
+    await setup_entry(
+        hass,
+        make_entry(
+            BACKEND_OLLAMA, ollama=fake_ollama, agent={CONF_LLM_GREETINGS: True}
+        ),
+    )
+    fake_ollama.reply = lambda body: "Hi! How can I help?"
+    result = await ask(hass, "hello", agent_id(hass))
+    assert speech(result) == "Hi! How can I help?"
+    assert len(fake_ollama.chat_requests()) == 1

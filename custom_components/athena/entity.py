@@ -198,7 +198,11 @@ class AthenaEntity(Entity):
         ):
             speech = await self._async_local_sentence(turn.language, decision.reply)
             return self._record(turn, replace(note, answered_by="local"), speech)
-        response = await self._async_home_assistant(turn, decision)
+        response = (
+            None  # a greeting the model answers (the agent's option) is the model's
+            if category is Category.GREETING
+            else await self._async_home_assistant(turn, decision)
+        )
         if response is not None and response.response_type is not ERROR:
             return self._record(
                 turn,
