@@ -37,16 +37,28 @@ class WakeWordConfig:
     patience: int = 1  # consecutive 80 ms chunks at or above the threshold
 
 
+# Seconds of silence that end a command for each of Home Assistant's "finished speaking
+# detection" sensitivities (homeassistant/components/assist_pipeline/vad.py,
+# VadSensitivity.to_seconds).
+SENSITIVITY_S = {"aggressive": 0.25, "default": 0.7, "relaxed": 1.25}
+
+
 @dataclass(frozen=True)
 class VadConfig:
-    """Endpointing: which VAD, and how long a silence ends the command."""
+    """Endpointing: which VAD, how long a silence ends the command, speculative STT.
+
+    `silence_s` is the configured one, else the `sensitivity` preset's (SENSITIVITY_S).
+    """
 
     engine: str
     aggressiveness: int
     frame_ms: int
     silero_threshold: float
     speech_start_s: float
+    sensitivity: str
     silence_s: float
+    speculate_s: float
+    end_when_complete: bool
     max_s: float
     start_timeout_s: float
 
@@ -110,7 +122,12 @@ SCHEMA = vol.Schema(
                 vol.Coerce(float), vol.Range(0.0, 1.0)
             ),
             vol.Optional("speech_start_s", default=0.09): _SECONDS,
-            vol.Optional("silence_s", default=0.15): _SECONDS,
+            vol.Optional("sensitivity", default="default"): vol.In(
+                sorted(SENSITIVITY_S)
+            ),
+            vol.Optional("silence_s", default=None): vol.Any(None, _SECONDS),
+            vol.Optional("speculate_s", default=0.09): _SECONDS,
+            vol.Optional("end_when_complete", default=True): bool,
             vol.Optional("max_s", default=10): _SECONDS,
             vol.Optional("start_timeout_s", default=4): _SECONDS,
         },
@@ -173,6 +190,9 @@ def parse(data: Any) -> Config:
     ha, vad, audio, stt, tts = (
         raw[k] for k in ("home_assistant", "vad", "audio", "stt", "tts")
     )
+    silence_s = vad["silence_s"]
+    if silence_s is None:
+        silence_s = SENSITIVITY_S[vad["sensitivity"]]
     return Config(
         name=raw["name"],
         url=ha["url"],
@@ -182,7 +202,7 @@ def parse(data: Any) -> Config:
         continue_conversation_s=raw["continue_conversation_s"],
         request_timeout_s=ha["request_timeout_s"],
         wake_words=tuple(WakeWordConfig(**w) for w in raw["wake_words"]),
-        vad=VadConfig(**vad),
+        vad=VadConfig(**{**vad, "silence_s": silence_s}),
         input_device=audio["input"],
         output_device=audio["output"],
         chime=audio["chime"],

@@ -19,8 +19,10 @@ from .config import VadConfig
 
 # openWakeWord fires up to ~0.3 s before the wake word is over: speech running on from
 # the detection is the wake word's tail, unless it runs on this long (no pause before
-# the command).
+# the command). A pause of WAKE_PAUSE_S ends the tail (not `silence_s`: the pause after
+# a wake word is shorter than the one that ends a command).
 WAKE_TAIL_S = 0.5
+WAKE_PAUSE_S = 0.15
 
 
 class State(enum.Enum):
@@ -29,6 +31,7 @@ class State(enum.Enum):
     WAITING = "waiting"  # no speech yet
     SPEAKING = "speaking"
     DONE = "done"  # speech then `silence_s` of silence
+    COMPLETE = "complete"  # speech, a pause, and a transcript that is a whole request
     MAX_LENGTH = "max_length"  # speech never stopped within `max_s`
     NO_SPEECH = "no_speech"  # nothing said within `start_timeout_s`
 
@@ -43,11 +46,17 @@ class Result:
         int | None
     )  # first sample of the closing silence, or where recording stopped
     decided_at: int | None = None  # the sample at which the command was declared over
+    pause_start: int | None = None  # while speaking: first sample of the silence so far
 
     @property
     def finished(self) -> bool:
         """Whether the command is over (ended, cut at the maximum, never started)."""
-        return self.state in (State.DONE, State.MAX_LENGTH, State.NO_SPEECH)
+        return self.state in (
+            State.DONE,
+            State.COMPLETE,
+            State.MAX_LENGTH,
+            State.NO_SPEECH,
+        )
 
 
 def _webrtc(config: VadConfig) -> tuple[Callable[[np.ndarray], bool], int]:
@@ -71,8 +80,8 @@ class Endpointer:
     """Find where a command starts and ends in a stream of int16 16 kHz chunks.
 
     Speech starts after `speech_start_s` of consecutive speech frames and ends after
-    `silence_s` of consecutive non-speech frames; the command is cut at `max_s` and
-    given up after `start_timeout_s` without speech.
+    `silence_s` of consecutive non-speech frames (or earlier, by `complete()`); the
+    command is cut at `max_s` and given up after `start_timeout_s` without speech.
     """
 
     def __init__(self, config: VadConfig) -> None:
@@ -101,6 +110,25 @@ class Endpointer:
             self.config.start_timeout_s if start_timeout_s is None else start_timeout_s
         )
         self.result = Result(State.WAITING, None, None)
+
+    @property
+    def position(self) -> int:
+        """Samples judged since `reset()` (a partial frame waits for the next chunk)."""
+        return self._position
+
+    def complete(self) -> Result:
+        """End the command at the current pause (what was said is a whole request).
+
+        Raises ValueError when there is no pause to end at (not speaking, or in
+        speech).
+        """
+        result = self.result
+        if result.state is not State.SPEAKING or result.pause_start is None:
+            raise ValueError(f"no pause to end the command at ({result.state.value})")
+        result.state = State.COMPLETE
+        result.speech_end = result.pause_start
+        result.decided_at = self._position
+        return result
 
     def process(self, chunk: np.ndarray) -> Result:
         """Feed a chunk (any length, int16 at 16 kHz); return the state after it."""
@@ -152,7 +180,7 @@ class Endpointer:
                 self._run = 0
             return
         self._tail_silence += self.frame
-        if self._run == 0 or self._tail_silence >= self.config.silence_s * RATE:
+        if self._run == 0 or self._tail_silence >= WAKE_PAUSE_S * RATE:
             self._tail = False
             self._run = 0
 
@@ -160,6 +188,7 @@ class Endpointer:
         frame = self.frame
         config, result = self.config, self.result
         self._run = 0 if speech else self._run + frame
+        result.pause_start = self._position - self._run if self._run else None
         if self._run >= config.silence_s * RATE:
             result.state = State.DONE
             result.speech_end = self._position - self._run
