@@ -1,8 +1,9 @@
 """The satellite: a state machine fed 80 ms audio chunks and HA's announcements.
 
-idle (wake words) → listening (VAD endpointing) → answering (STT → Home Assistant →
-TTS sentence by sentence) → idle, or listening again without a wake word when the reply
-asks a question (continue conversation). An announcement from HA waits for idle, then
+idle (wake words) → listening (VAD endpointing, STT started speculatively at each
+pause: recorder.py) → answering (the transcript → Home Assistant → TTS sentence by
+sentence) → idle, or listening again without a wake word when the reply asks a
+question (continue conversation). An announcement from HA waits for idle, then
 idle → announcing → idle. The microphone is ignored while the satellite answers or
 announces (half duplex), so it never answers itself. Every turn logs one JSON line with
 the timing of each stage.
@@ -23,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from .audio import RATE, AlsaSink, MicrophoneError, Sink, chime, chunks
+from .audio import CHUNK_SAMPLES, RATE, AlsaSink, MicrophoneError, Sink, chime, chunks
 from .backoff import Backoff
 from .config import Config, WakeWordConfig
 from .ha import BACKOFF_S, Connection, NotConnectedError, RequestError
+from .recorder import CommandRecorder
 from .stt import Transcriber
 from .tts import Synthesizer, speakable
 from .vad import Endpointer, State
@@ -34,10 +36,6 @@ from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
 TURN_LOGGER = logging.getLogger("athena_satellite.turn")
-# Audio kept for STT before the speech start and after its end (the VAD calls the first
-# and last soft phonemes silence).
-LEAD_S = 0.25
-TAIL_S = 0.15
 MIC_RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 SORRY_UNREACHABLE = "Sorry, I can't reach Home Assistant right now."
 SORRY_FAILED = "Sorry, Home Assistant could not answer that."
@@ -47,8 +45,8 @@ class Mode(enum.Enum):
     """What the satellite is doing, so what it does with the next chunk."""
 
     IDLE = "idle"  # chunks go to the wake words; announcements may be spoken
-    LISTENING = "listening"  # chunks go to the VAD until the command ends
-    ANSWERING = "answering"  # STT → HA → TTS of the reply; chunks are ignored
+    LISTENING = "listening"  # chunks go to the VAD (and STT at pauses) until the end
+    ANSWERING = "answering"  # transcript → HA → TTS of the reply; chunks are ignored
     ANNOUNCING = "announcing"  # speaking an announcement; chunks are ignored
 
 
@@ -87,6 +85,8 @@ class TurnLog:
     reply: str = ""
     conversation_id: str | None = None
     endpoint: str = ""
+    speculative_stt: int = 0  # transcriptions started at a pause
+    discarded_stt: int = 0  # of which thrown away (speech resumed)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> str:
@@ -119,14 +119,14 @@ class Satellite:
         connection.on_announce = self.on_announce
         self.sink = sink
         self.wake_words = wake_words
-        self.endpointer = endpointer
-        self.transcriber = transcriber
+        self.recorder = CommandRecorder(
+            endpointer, transcriber.transcribe, config.language
+        )
         self.synthesizer = synthesizer
         self.mode = Mode.IDLE
         self.word: WakeWordConfig | None = None
         self.announcements: asyncio.Queue[str] = asyncio.Queue()
         self.conversations = Conversations(config.conversation_timeout_s, clock)
-        self._heard: list[np.ndarray] = []
         self._wake_time = 0.0
 
     def on_announce(self, data: dict[str, Any]) -> None:
@@ -162,9 +162,8 @@ class Satellite:
         """Record a command for `word`'s agent (after a wake word or a question)."""
         self.mode = Mode.LISTENING
         self.word = word
-        self._heard = []
         self._wake_time = time.monotonic()
-        self.endpointer.reset(start_timeout_s, after_wake)
+        self.recorder.reset(start_timeout_s, after_wake)
 
     async def handle(self, chunk: np.ndarray) -> TurnLog | None:
         """Process one 80 ms chunk; return the TurnLog when a turn was answered.
@@ -186,8 +185,8 @@ class Satellite:
             return None
         if self.mode is not Mode.LISTENING:
             return None
-        self._heard.append(chunk)
-        result = self.endpointer.process(chunk)
+        recorder = self.recorder
+        result = recorder.process(chunk)
         if not result.finished:
             return None
         word = self.word
@@ -199,38 +198,38 @@ class Satellite:
             return None
         self.mode = Mode.ANSWERING
         decided = time.monotonic()
-        audio = np.concatenate(self._heard)
-        start = max(0, (result.speech_start or 0) - int(LEAD_S * RATE))
-        end = min(len(audio), (result.speech_end or len(audio)) + int(TAIL_S * RATE))
+        speech_end = result.speech_end or 0
         turn = TurnLog(word.name, word.agent_id, endpoint=result.state.value)
         turn.timings_ms["wake_to_end_of_speech"] = 1000 * (decided - self._wake_time)
-        turn.timings_ms["speech"] = (
-            1000 * ((result.speech_end or 0) - (result.speech_start or 0)) / RATE
+        speech_s = (speech_end - (result.speech_start or 0)) / RATE
+        turn.timings_ms["speech"] = 1000 * speech_s
+        turn.timings_ms["endpoint_silence"] = (
+            1000 * ((result.decided_at or 0) - speech_end) / RATE
         )
-        # The silence that ended the command was spoken before `decided`.
-        silence_s = ((result.decided_at or 0) - (result.speech_end or 0)) / RATE
-        turn.timings_ms["endpoint_silence"] = 1000 * silence_s
+        # The last chunk ended now (a microphone's arrives as its last sample is
+        # recorded): the end of speech was spoken the audio after it ago.
+        end_of_speech = decided - (recorder.heard - speech_end) / RATE
         try:
-            ask_again = await self._answer(turn, audio[start:end], decided - silence_s)
+            ask_again = await self._answer(turn, end_of_speech)
         finally:
             self.mode = Mode.IDLE
         if ask_again and self.config.continue_conversation_s > 0:
             self.listen(word, self.config.continue_conversation_s)
         return turn
 
-    async def _answer(
-        self, turn: TurnLog, audio: np.ndarray, end_of_speech: float
-    ) -> bool:
-        """STT → conversation/process → TTS for one command; log the turn.
+    async def _answer(self, turn: TurnLog, end_of_speech: float) -> bool:
+        """Transcript → conversation/process → TTS for one command; log the turn.
 
+        `end_of_speech`: the monotonic time the command's last word was spoken.
         Returns whether the reply asked a question (listen again without a wake word).
         """
         timings = turn.timings_ms
         start = time.monotonic()
-        turn.text = await asyncio.to_thread(
-            self.transcriber.transcribe, audio, self.config.language
-        )
+        turn.text = await self.recorder.transcript()
+        # Only the wait after the end: the speculative STT ran during the silence.
         timings["stt"] = 1000 * (time.monotonic() - start)
+        turn.speculative_stt = self.recorder.speculative
+        turn.discarded_stt = self.recorder.discarded
         if not turn.text:
             _LOGGER.info("heard nothing to send (empty transcript)")
             self._log(turn)
@@ -310,29 +309,45 @@ class Satellite:
             _LOGGER.error("cannot play audio: %s", err)
             return None
 
-    async def process_audio(self, audio: np.ndarray) -> TurnLog | None:
-        """Run the pipeline once on a recording (16 kHz int16), 1 s of silence added.
+    async def process_audio(
+        self, audio: np.ndarray, *, realtime: bool = False
+    ) -> TurnLog | None:
+        """Run the pipeline once on a recording (16 kHz int16), silence added after it.
 
         The wake word is optional: if none is heard, the whole recording is the command
-        for the first configured wake word's agent. Returns the turn (None: no speech).
+        for the first configured wake word's agent. `realtime`: feed the chunks at a
+        microphone's pace (each when its last sample would have been recorded), so the
+        STT started at a pause runs while the silence goes on, as it does live;
+        otherwise as fast as they are handled. Returns the turn (None: no speech).
         """
-        padded = np.concatenate([audio, np.zeros(RATE, np.int16)])
+        # Enough silence to end the command, and 1 s at least as always.
+        pad_s = max(1.0, self.config.vad.silence_s + 0.5)
+        padded = np.concatenate([audio, np.zeros(int(pad_s * RATE), np.int16)])
         self.mode = Mode.IDLE
         self.wake_words.reset()
-        woke = False
-        for chunk in chunks(padded):
-            idle = self.mode is Mode.IDLE
-            if (turn := await self.handle(chunk)) is not None:
-                return turn
-            woke = woke or (idle and self.mode is Mode.LISTENING)
-        if woke:
-            return None
+        turn, woke = await self._feed(padded, realtime)
+        if turn is not None or woke:
+            return turn
         _LOGGER.info("no wake word heard: the whole recording is the command")
         self.listen(self.config.wake_words[0])
-        for chunk in chunks(padded):
+        turn, _woke = await self._feed(padded, realtime)
+        return turn
+
+    async def _feed(
+        self, audio: np.ndarray, realtime: bool
+    ) -> tuple[TurnLog | None, bool]:
+        """Handle `audio`'s chunks until a turn is answered; say if a wake word woke."""
+        start = time.monotonic()
+        woke = False
+        for index, chunk in enumerate(chunks(audio), 1):
+            if realtime:
+                due = start + index * CHUNK_SAMPLES / RATE
+                await asyncio.sleep(due - time.monotonic())
+            idle = self.mode is Mode.IDLE
             if (turn := await self.handle(chunk)) is not None:
-                return turn
-        return None
+                return turn, True
+            woke = woke or (idle and self.mode is Mode.LISTENING)
+        return None, woke
 
     async def run(self, source: Callable[[], Iterator[np.ndarray]]) -> None:
         """Serve forever: read chunks from `source()` (a microphone), answer, announce.

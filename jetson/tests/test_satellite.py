@@ -312,6 +312,8 @@ async def test_a_turn_logs_one_json_line_with_every_stage(
     ]
     record = json.loads(line)
     assert record["event"] == "turn" and record["endpoint"] == "done"
+    # STT started in the closing silence and its transcript was the command's.
+    assert (record["speculative_stt"], record["discarded_stt"]) == (1, 0)
     assert set(record["timings_ms"]) >= {
         "speech",
         "endpoint_silence",
