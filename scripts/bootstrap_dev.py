@@ -1,15 +1,25 @@
-"""Prepare the running development Home Assistant (scripts/develop).
+"""Prepare the development Home Assistant (scripts/develop).
 
-Waits for HA, completes onboarding through HA's onboarding API (or logs in when it is
-done already), configures Athena through its config flow on the local llama.cpp
-server, makes Athena the preferred Assist pipeline's agent, and stores a long-lived
-token for scripts/ask in <config>/.athena_token. Idempotent.
+`--http-port PORT` (before HA starts): store HA's HTTP settings (bind 127.0.0.1 and
+PORT) in HA's own store, `.storage/http`, as HA 2026 keeps them: a YAML `http:` block
+is migrated once into a pending trial, which greets the user with "Confirm new HTTP
+server configuration" and a repair about the YAML.
+
+Otherwise: waits for HA, completes onboarding through HA's onboarding API (or logs
+in when it is done already), sets the country as the onboarding's location step does
+(else HA raises a repair), configures Athena through its config flow on the local
+llama.cpp server, makes Athena the preferred Assist pipeline's agent, and stores a
+long-lived token for scripts/ask in <config>/.athena_token. Idempotent.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -21,12 +31,45 @@ HA = os.environ.get("ATHENA_HA_URL", "http://127.0.0.1:8123")
 CLIENT_ID = f"{HA}/"
 USERNAME = "athena"
 PASSWORD = "athena-dev"  # a local development instance bound to 127.0.0.1
+COUNTRY = "US"  # configuration.yaml's location is Washington, DC
 # Onboarding steps after the owner account ("user"), with the body each is posted with.
 ONBOARDING_STEPS = {
     "core_config": {},
     "analytics": {},
     "integration": {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID},
 }
+
+
+def write_http_config(config: Path, port: int) -> None:
+    """Store HA's HTTP settings: listen on 127.0.0.1:`port` only.
+
+    The shape of `homeassistant.components.http.config` (store version 2.2): the
+    confirmed ("stable") settings, no pending trial, the YAML migration done.
+    Written before every start, so a config folder reused with another port follows.
+    """
+    from homeassistant.components.http.config import (  # the .venv's HA
+        HTTP_STORAGE_SCHEMA,
+        STORAGE_KEY,
+        STORAGE_MINOR_VERSION,
+        STORAGE_VERSION,
+    )
+
+    stable = HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port})
+    stable |= {
+        "created_at": datetime.now(UTC).isoformat(),
+        "error": None,
+        "error_message": None,
+    }
+    store = {
+        "version": STORAGE_VERSION,
+        "minor_version": STORAGE_MINOR_VERSION,
+        "key": STORAGE_KEY,
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }
+    path = config / ".storage" / STORAGE_KEY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(store, indent=2))
+    path.chmod(0o600)
 
 
 async def wait_for(session: aiohttp.ClientSession, url: str, seconds: float) -> None:
@@ -82,6 +125,9 @@ async def onboard_or_login(session: aiohttp.ClientSession) -> str:
             f"{HA}/auth/login_flow/{flow['flow_id']}", json=login
         ) as response:
             token = await token_from_code(session, (await response.json())["result"])
+    # The location step of the onboarding UI sets the country before it completes
+    # "core_config"; so do we (and on an instance onboarded without one).
+    await set_country(session, token)
     headers = {"Authorization": f"Bearer {token}"}
     for step, body in ONBOARDING_STEPS.items():
         if not steps.get(step):
@@ -109,6 +155,25 @@ class WebSocket:
                 if not reply["success"]:
                     raise RuntimeError(f"{message['type']}: {reply['error']}")
                 return reply["result"]
+
+
+@asynccontextmanager
+async def connect(
+    session: aiohttp.ClientSession, token: str
+) -> AsyncIterator[WebSocket]:
+    """Open HA's WebSocket API, authenticated."""
+    async with session.ws_connect(f"{HA}/api/websocket") as raw:
+        await raw.receive_json()
+        await raw.send_json({"type": "auth", "access_token": token})
+        await raw.receive_json()
+        yield WebSocket(raw)
+
+
+async def set_country(session: aiohttp.ClientSession, token: str) -> None:
+    """Set the country when HA has none (HA raises a repair until it is set)."""
+    async with connect(session, token) as ws:
+        if not (await ws.call({"type": "get_config"})).get("country"):
+            await ws.call({"type": "config/core/update", "country": COUNTRY})
 
 
 async def configure(session: aiohttp.ClientSession, token: str, llm_url: str) -> str:
@@ -153,19 +218,21 @@ async def main() -> None:
     """Bootstrap the development instance."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--llm-url", required=True)
+    parser.add_argument("--llm-url")
+    parser.add_argument("--http-port", type=int, help="only store HA's HTTP settings")
     args = parser.parse_args()
+    if args.http_port is not None:
+        write_http_config(args.config, args.http_port)
+        return
+    if args.llm_url is None:
+        parser.error("--llm-url is required")
     async with aiohttp.ClientSession() as session:
         await wait_for(session, f"{args.llm_url}/v1/models", 120)
         # The frontend's manifest is served as soon as HTTP is up, onboarded or not.
         await wait_for(session, f"{HA}/manifest.json", 300)
         token = await onboard_or_login(session)
         agent = await configure(session, token, args.llm_url)
-        async with session.ws_connect(f"{HA}/api/websocket") as raw:
-            await raw.receive_json()
-            await raw.send_json({"type": "auth", "access_token": token})
-            await raw.receive_json()
-            ws = WebSocket(raw)
+        async with connect(session, token) as ws:
             listing = await ws.call({"type": "assist_pipeline/pipeline/list"})
             preferred = next(
                 p
@@ -174,6 +241,7 @@ async def main() -> None:
             )
             update = {k: v for k, v in preferred.items() if k != "id"}
             update["conversation_engine"] = agent
+            update["name"] = "Athena"  # what the Assist dialog shows under its title
             await ws.call(
                 {
                     "type": "assist_pipeline/pipeline/update",
