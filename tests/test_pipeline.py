@@ -141,7 +141,7 @@ async def test_ask_reports_the_path_the_turn_took(
     fake_web: FakeWeb,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The classification model moves "is it nice out" to weather: ask says so."""
+    """The classification model moves "good picnic day?" to weather: ask says so."""
     freezer.move_to("2021-11-24T18:00:00+00:00")
     await weather_entity(hass, forecast_rows(DAILY))
     await setup_athena_with_web(
@@ -155,7 +155,7 @@ async def test_ask_reports_the_path_the_turn_took(
 
     fake_ollama.reply = reply
     response = await hass.services.async_call(
-        DOMAIN, "ask", {"text": "is it nice out"}, blocking=True, return_response=True
+        DOMAIN, "ask", {"text": "good picnic day?"}, blocking=True, return_response=True
     )
     assert response is not None
     assert response["category"] == "weather"

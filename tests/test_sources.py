@@ -423,7 +423,7 @@ async def test_classification_model_places_what_rules_cannot(
 
     fake_ollama.reply = reply
     for _ in range(2):
-        result = await ask(hass, "is it nice out", agent)
+        result = await ask(hass, "good picnic day?", agent)
         assert speech(result) == "Rain, with a high of 8."
     classified = [
         r for r in fake_ollama.chat_requests() if r.body["model"] == "qwen3:0.6b"
@@ -441,6 +441,6 @@ async def test_classification_failure_keeps_general(
     await setup_entry(hass, entry)
     use_web(entry, fake_web)
     fake_ollama.reply = lambda body: "I'm not sure what that is."
-    result = await ask(hass, "is it nice out", agent_id(hass))
+    result = await ask(hass, "good picnic day?", agent_id(hass))
     assert speech(result) == "I'm not sure what that is."
     assert fake_web.requests == []

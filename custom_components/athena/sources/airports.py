@@ -20,6 +20,7 @@ import airportsdata
 ALIASES: Final[dict[str, str]] = {
     "o'hare": "ORD",
     "ohare": "ORD",
+    "o hare": "ORD",
     "midway": "MDW",
     "reagan national": "DCA",
     "reagan": "DCA",
@@ -38,6 +39,7 @@ ALIASES: Final[dict[str, str]] = {
     "bush intercontinental": "IAH",
     "sea-tac": "SEA",
     "seatac": "SEA",
+    "sea tac": "SEA",
     "sky harbor": "PHX",
     "harry reid": "LAS",
     "mccarran": "LAS",
@@ -48,6 +50,9 @@ ALIASES: Final[dict[str, str]] = {
     "charles de gaulle": "CDG",
     "schiphol": "AMS",
     "pearson": "YYZ",
+    "haneda": "HND",
+    "narita": "NRT",
+    "changi": "SIN",
 }
 
 # The main airport of cities with several.
@@ -63,6 +68,10 @@ CITY_PREFERENCE: Final[dict[str, str]] = {
     "los angeles": "LAX",
     "san francisco": "SFO",
     "miami": "MIA",
+    "seattle": "SEA",
+    "toronto": "YYZ",
+    "frankfurt": "FRA",
+    "amsterdam": "AMS",
 }
 
 # Three-letter words that are also IATA codes; a code must not be one of these.
