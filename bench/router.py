@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 import json
 from pathlib import Path
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -48,7 +49,10 @@ def _resolver() -> Resolve | None:
     try:
         from custom_components.athena.followup import resolve
     except ImportError:
-        print("followup.py missing: dialogue turns are routed without context")
+        print(
+            "followup.py missing: dialogue turns are routed without context",
+            file=sys.stderr,
+        )
         return None
     return resolve
 
