@@ -1,7 +1,8 @@
 """Follow-ups: an elliptical turn takes the previous turn's category and slots.
 
-After a weather answer, "what about tomorrow?" is the same forecast for tomorrow and
-"and in denver?" the same day in Denver; after a sports answer, "how about the
+After a weather answer, "what about tomorrow?" is the same forecast for tomorrow,
+"and in denver?" the same day in Denver and "and inside?" a question about the
+home's own sensors; after a sports answer, "how about the
 giants?" is that team; after an airport answer, or Athena's own "Which airport?",
 "bwi" or "baltimore" is that airport. Only what the router leaves as general is
 read this way: a full question is routed on its own, and after a device command or
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 
 from .router import (
+    INDOOR,
     LEAGUE_PATTERN,
     TEAM_PATTERN,
     Category,
@@ -26,8 +28,8 @@ from .sources.teams import LEAGUE_WORDS
 
 _LEAD = re.compile(
     r"^(?:(?:ok(?:ay)?|and|so|then|also|hmm|well|but)\b,?\s*)*"
-    r"(?:(?:what|how)\s+about|what\s+of|same\s+(?:for|in)|and|for|in|at|"
-    r"how(?:'s| is| are)(?:\s+it)?|what(?:'s| is)\s+it\s+like)?\s*"
+    r"(?:(?:(?:what|how)\s+about|what\s+of|same\s+(?:for|in)|and|for|in|at|"
+    r"how(?:'s| is| are)(?:\s+it)?|what(?:'s| is)\s+it\s+like)\b)?\s*"
 )
 _TRAIL = re.compile(r"\s*(?:then|instead|too|as well|please)$")
 _NOW = re.compile(r"\b(?:now|currently|at the moment)\b")
@@ -45,6 +47,8 @@ def _remainder(text: str) -> str | None:
 
 
 def _weather(rest: str, previous: Route) -> Route | None:
+    if INDOOR.search(rest):
+        return Route(Category.STATE)  # "and inside?": the home's own sensors
     when = when_of(rest)  # "now" when no time word is named
     now = _NOW.search(rest) is not None
     place = location_of(rest if _PREPOSITION.match(rest) else f"in {rest}")

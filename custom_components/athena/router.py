@@ -779,3 +779,4 @@ TEAM_PATTERN = _TEAM_PATTERN
 LEAGUE_PATTERN = _LEAGUE_PATTERN
 when_of = _when
 location_of = _location
+INDOOR = _INDOOR
