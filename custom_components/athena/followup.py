@@ -15,16 +15,15 @@ import re
 
 from .router import (
     INDOOR,
-    LEAGUE_PATTERN,
-    TEAM_PATTERN,
     Category,
     Route,
+    league_of,
     location_of,
     normalize,
+    team_of,
     when_of,
 )
 from .sources import airports
-from .sources.teams import LEAGUE_WORDS
 
 _LEAD = re.compile(
     r"^(?:(?:ok(?:ay)?|and|so|then|also|hmm|well|but)\b,?\s*)*"
@@ -65,10 +64,8 @@ def _weather(rest: str, previous: Route) -> Route | None:
 
 
 def _sports(rest: str, previous: Route) -> Route | None:
-    team = match.group(1) if (match := TEAM_PATTERN.search(rest)) else None
-    league = (
-        LEAGUE_WORDS[match.group(1)] if (match := LEAGUE_PATTERN.search(rest)) else None
-    )
+    team = team_of(rest)  # by ESPN's name ("o's" -> "orioles")
+    league = league_of(rest)
     if team is None and league is None:
         return None
     slots = {"team": team} if team else {}

@@ -775,8 +775,6 @@ def reroute(text: str, category: Category) -> Route | None:
 
 
 # The router's slot readers, shared with the follow-up resolver (followup.py).
-TEAM_PATTERN = _TEAM_PATTERN
-LEAGUE_PATTERN = _LEAGUE_PATTERN
 when_of = _when
 location_of = _location
 INDOOR = _INDOOR
