@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import intent
@@ -51,14 +52,17 @@ async def test_real_llamacpp_two_turns(hass: HomeAssistant, llama_url: str) -> N
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_MODEL: MODEL_ALIAS}
     )
-    await hass.async_block_till_done()
+    # The warm-up ends before the reload below: llama.cpp's server answers one
+    # request at a time, and a reload lists the models within 5 s.
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
     subentry = next(iter(entry.subentries.values()))
     hass.config_entries.async_update_subentry(
         entry, subentry, data={**subentry.data, CONF_MAX_TOKENS: 12}
     )
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
     agent = agent_id(hass)
 
     first = await ask(hass, "who wrote hamlet", agent)
