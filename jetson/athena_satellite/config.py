@@ -127,7 +127,7 @@ SCHEMA = vol.Schema(
             ),
             vol.Optional("silence_s", default=None): vol.Any(None, _SECONDS),
             vol.Optional("speculate_s", default=0.09): _SECONDS,
-            vol.Optional("end_when_complete", default=True): bool,
+            vol.Optional("end_when_complete", default=False): bool,
             vol.Optional("max_s", default=10): _SECONDS,
             vol.Optional("start_timeout_s", default=4): _SECONDS,
         },

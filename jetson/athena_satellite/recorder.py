@@ -8,7 +8,9 @@ transcript of exactly that audio is done or nearly; when speech resumes, it is t
 away (counted in `discarded`) and the next pause starts another. With
 `end_when_complete`, a transcript that is clearly a whole request ends the command
 before the full silence (never under EARLY_END_MIN_S of it); one that ends in a word
-expecting more ("set the", "to", "um") never does.
+expecting more ("set the", "to", "um") never does. It is off by default: Whisper base
+completes some fragments itself ("Set a timer for it.", "Set the thermostat tube."),
+and "What's the weather like" is a whole question before "… tomorrow".
 
 One class for every mode that endpoints on the device: feed `process(chunk)` from the
 audio loop (it never waits for STT), then `await transcript()` once the command is over.
