@@ -75,7 +75,9 @@ async def test_weather_follow_ups(
     assert speech(second).startswith("Tomorrow (Sunday, October 4)")
     third = await ask(hass, "and in denver?", athena, first.conversation_id)
     facts = _facts(fake_ollama.chat_requests()[-1].body)
-    assert facts[0] == "Weather for Enschede, Overijssel, The Netherlands:"  # geocoded
+    assert facts[0] == (  # geocoded
+        "Weather for Enschede, Overijssel, The Netherlands, in degrees Celsius:"
+    )
     assert facts[1].startswith("Tomorrow (Sunday, October 4)")  # the day is kept
     assert speech(third) == facts[1]
 

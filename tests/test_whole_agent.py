@@ -79,7 +79,7 @@ async def test_compound_request_is_one_reply_worded_by_the_model(
     (request,) = fake_ollama.chat_requests()
     facts = request.body["messages"][-1]["content"]
     assert "Home Assistant did this: Turned off the light" in facts
-    assert "Tomorrow (Sunday, October 4): rain, high 5 °C" in facts
+    assert "Tomorrow (Sunday, October 4): rainy, high 5 degrees" in facts
 
 
 async def test_weather_sports_and_a_light_in_one_reply(
@@ -102,7 +102,7 @@ async def test_weather_sports_and_a_light_in_one_reply(
     (request,) = fake_ollama.chat_requests()
     facts = request.body["messages"][-1]["content"]
     assert "Home Assistant did this: Turned on the light" in facts
-    assert "Tomorrow (Sunday, October 4): rain, high 5 °C" in facts
+    assert "Tomorrow (Sunday, October 4): rainy, high 5 degrees" in facts
     assert "Baltimore Ravens 24, New York Jets 3" in facts
 
     fake_ollama.fault = "http_500"  # backend down: the parts' own sentences
@@ -146,7 +146,7 @@ async def test_compound_request_with_a_failing_source(
     result = await ask(hass, "what's the weather and did the ravens win", athena)
     reply = speech(result)
     # "What's the weather" is now: the current conditions, then the rest of today.
-    assert reply.startswith("In Home: Now: rain, temperature 8 °C")
+    assert reply.startswith("In Home: Now: rainy, temperature 8 degrees")
     assert "Today (Saturday, October 3): rain" in reply
     assert reply.endswith("Sorry, I couldn't reach the sports scores service.")
 
