@@ -1,9 +1,10 @@
 """Command line of the satellite.
 
-`run` serves a microphone, `process` runs one WAV through the pipeline, `prepare`
-assembles the STT model once (as scripts/setup does).
+`run` serves a microphone (direct mode: through HA's WebSocket API; wyoming mode: as a
+Wyoming satellite that HA's `wyoming` integration connects to), `process` runs one WAV
+through the pipeline, `prepare` assembles the STT model once (as scripts/setup does).
 
-    python -m athena_satellite run --config FILE
+    python -m athena_satellite run --config FILE [--mode direct|wyoming]
     python -m athena_satellite process --wav IN.wav --out REPLY.wav [--config FILE]
     python -m athena_satellite prepare [--model-dir DIR]
 """
@@ -18,8 +19,9 @@ import logging
 from pathlib import Path
 import sys
 
+from . import wyoming_server
 from .audio import WavSink, arecord, read_wav
-from .config import DEFAULT_FILE, Config, ConfigError, load
+from .config import DEFAULT_FILE, MODES, Config, ConfigError, load
 from .ha import AuthError
 from .satellite import build
 from .stt import DEFAULT_MODEL_DIR, prepare_model
@@ -44,7 +46,35 @@ async def _process(config: Config, wav: Path, out: Path) -> int:
     return 0
 
 
+async def _run_wyoming(config: Config) -> int:
+    satellite = wyoming_server.build(config)
+    server = await satellite.serve(config.wyoming.uri)
+    _LOGGER.info(
+        "Wyoming satellite %r on %s for %s",
+        config.name,
+        config.wyoming.uri,
+        [w.name for w in config.wake_words],
+    )
+    if config.wyoming.zeroconf:
+        from wyoming.zeroconf import HomeAssistantZeroconf
+
+        port = int(config.wyoming.uri.rsplit(":", 1)[1])
+        announcer = HomeAssistantZeroconf(
+            port,
+            config.wyoming.zeroconf_name or config.name,
+            wyoming_server.zeroconf_host(config.wyoming.uri),
+        )
+        await announcer.register_server()
+    try:
+        await satellite.run(lambda: arecord(config.input_device))
+    finally:
+        await server.stop()
+    return 0
+
+
 async def _run(config: Config) -> int:
+    if config.mode == "wyoming":
+        return await _run_wyoming(config)
     satellite = build(config)
     _LOGGER.info(
         "listening on %s for %s",
@@ -64,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="listen on the microphone and answer")
     run.add_argument("--config", type=Path, required=True)
+    run.add_argument("--mode", choices=MODES, help="override the configuration's mode")
     process = commands.add_parser(
         "process", help="run the whole pipeline once on a WAV file"
     )
@@ -87,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "prepare":
             print(prepare_model(args.model_dir.expanduser()))
             return 0
-        config = load(args.config)
+        config = load(args.config, getattr(args, "mode", None))
         if args.command == "process":
             return asyncio.run(_process(config, args.wav, args.out))
         return asyncio.run(_run(config))
