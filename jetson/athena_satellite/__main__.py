@@ -24,6 +24,7 @@ from .audio import WavSink, arecord, read_wav
 from .config import DEFAULT_FILE, MODES, Config, ConfigError, load
 from .ha import AuthError
 from .satellite import build
+from .services import Services
 from .stt import DEFAULT_MODEL_DIR, prepare_model
 
 _LOGGER = logging.getLogger("athena_satellite")
@@ -48,6 +49,9 @@ async def _process(config: Config, wav: Path, out: Path) -> int:
 
 async def _run_wyoming(config: Config) -> int:
     satellite = wyoming_server.build(config)
+    services = Services.from_config(config) if config.wyoming.services else None
+    if services is not None:
+        await services.start()
     server = await satellite.serve(config.wyoming.uri)
     _LOGGER.info(
         "Wyoming satellite %r on %s for %s",
@@ -69,6 +73,8 @@ async def _run_wyoming(config: Config) -> int:
         await satellite.run(lambda: arecord(config.input_device))
     finally:
         await server.stop()
+        if services is not None:
+            await services.stop()
     return 0
 
 
