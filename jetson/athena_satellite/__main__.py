@@ -5,6 +5,7 @@ Wyoming satellite that HA's `wyoming` integration connects to), `process` runs o
 through the pipeline, `prepare` assembles the STT model once (as scripts/setup does).
 
     python -m athena_satellite run --config FILE [--mode direct|wyoming]
+        [--spool DIR --out SINK.wav]
     python -m athena_satellite process --wav IN.wav --out REPLY.wav [--config FILE]
     python -m athena_satellite prepare [--model-dir DIR]
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import sys
 
 from . import wyoming_server
-from .audio import WavSink, arecord, read_wav
+from .audio import WavFileSink, WavSink, arecord, read_wav, spool
 from .config import DEFAULT_FILE, MODES, Config, ConfigError, load
 from .ha import AuthError
 from .satellite import build
@@ -47,8 +48,8 @@ async def _process(config: Config, wav: Path, out: Path) -> int:
     return 0
 
 
-async def _run_wyoming(config: Config) -> int:
-    satellite = wyoming_server.build(config)
+async def _run_wyoming(config: Config, spool_dir: Path | None, out: Path | None) -> int:
+    satellite = wyoming_server.build(config, WavFileSink(out) if out else None)
     services = Services.from_config(config) if config.wyoming.services else None
     if services is not None:
         await services.start()
@@ -70,7 +71,10 @@ async def _run_wyoming(config: Config) -> int:
         )
         await announcer.register_server()
     try:
-        await satellite.run(lambda: arecord(config.input_device))
+        if spool_dir is not None:
+            await satellite.run(lambda: spool(spool_dir, satellite.ready))
+        else:
+            await satellite.run(lambda: arecord(config.input_device))
     finally:
         await server.stop()
         if services is not None:
@@ -78,9 +82,9 @@ async def _run_wyoming(config: Config) -> int:
     return 0
 
 
-async def _run(config: Config) -> int:
+async def _run(config: Config, spool_dir: Path | None, out: Path | None) -> int:
     if config.mode == "wyoming":
-        return await _run_wyoming(config)
+        return await _run_wyoming(config, spool_dir, out)
     satellite = build(config)
     _LOGGER.info(
         "listening on %s for %s",
@@ -101,6 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="listen on the microphone and answer")
     run.add_argument("--config", type=Path, required=True)
     run.add_argument("--mode", choices=MODES, help="override the configuration's mode")
+    run.add_argument(
+        "--spool",
+        type=Path,
+        help="wyoming mode, for tests: play the WAV files put in this folder "
+        "instead of the microphone",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="wyoming mode, for tests: write what is played to this WAV file",
+    )
     process = commands.add_parser(
         "process", help="run the whole pipeline once on a WAV file"
     )
@@ -127,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load(args.config, getattr(args, "mode", None))
         if args.command == "process":
             return asyncio.run(_process(config, args.wav, args.out))
-        return asyncio.run(_run(config))
+        return asyncio.run(_run(config, args.spool, args.out))
     except (ConfigError, AuthError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -245,6 +245,10 @@ class WyomingSatellite:
             ],
         )
 
+    def ready(self) -> bool:
+        """Tell whether a wake word now would start a pipeline (HA connected, idle)."""
+        return self.running and self.handler is not None and self.mode is Mode.IDLE
+
     def _set_mode(self, mode: Mode) -> None:
         if mode is self.mode:
             return

@@ -28,7 +28,7 @@ from wyoming.timer import TimerFinished, TimerStarted
 from wyoming.tts import Synthesize
 from wyoming.wake import Detection
 
-from athena_satellite.audio import RATE, WavSink, chunks, resample
+from athena_satellite.audio import RATE, WavSink, chunks, resample, spool, write_wav
 from athena_satellite.config import ConfigError, parse
 from athena_satellite.wyoming_server import Mode, WyomingSatellite, build
 from training import speech
@@ -329,3 +329,18 @@ def test_wyoming_mode_needs_no_home_assistant_url_or_token() -> None:
         parse({})
     with pytest.raises(ConfigError, match="uri"):
         parse({"mode": "wyoming", "wyoming": {"uri": "http://x"}})
+
+
+def test_spool_plays_wav_files_and_rejects_bad_ones(tmp_path, caplog) -> None:
+    """The test microphone: silence until a WAV appears; a bad file is set aside."""
+    (tmp_path / "1-bad.wav").write_bytes(b"not a wav")
+    clip = np.full(RATE // 10, 1000, np.int16)
+    write_wav(tmp_path / "2-good.wav", clip, RATE)
+    mic = spool(tmp_path, lambda: True)
+    first = next(mic)
+    assert not first.any()  # the bad file gave silence
+    assert (tmp_path / "1-bad.wav.rejected").exists()
+    assert "cannot play" in caplog.text
+    second = next(mic)
+    assert (second[: len(clip)] == 1000).all()
+    assert (tmp_path / "2-good.wav.played").exists()
