@@ -33,8 +33,8 @@ from homeassistant.setup import async_setup_component
 
 from custom_components.athena.const import BACKEND_OLLAMA
 
-from .conftest import agent_id, make_entry, setup_entry
-from .fakes import FakeOllama
+from .conftest import agent_id, make_entry, setup_entry, use_web
+from .fakes import FakeOllama, FakeWeb
 from .parity import async_build_home
 from .real_llm import ROOT, free_port
 
@@ -57,8 +57,9 @@ CLIPS = {
 }
 
 
-def make_clips(folder: Path) -> None:
-    """Speak CLIPS with piper (0.5 s of silence first) into `folder`/NAME.wav."""
+def make_clips(folder: Path, clips: dict[str, str] = CLIPS) -> None:
+    """Speak `clips` (name: text) with piper, without its sampling noise (the same
+    clip every run), 0.5 s of silence first, into `folder`/NAME.wav."""
     subprocess.run(
         [
             str(JETSON_PYTHON),
@@ -67,10 +68,11 @@ def make_clips(folder: Path) -> None:
             "from training import speech; "
             "from athena_satellite.audio import RATE, write_wav; "
             "[write_wav(Path(sys.argv[1]) / (n + '.wav'), np.concatenate("
-            "[speech.silence(0.5), speech.piper(t)]), RATE) "
+            "[speech.silence(0.5), speech.piper(t, noise_scale=0.0, noise_w=0.0)]), "
+            "RATE) "
             "for n, t in zip(sys.argv[2::2], sys.argv[3::2])]",
             str(folder),
-            *[x for pair in CLIPS.items() for x in pair],
+            *[x for pair in clips.items() for x in pair],
         ],
         cwd=JETSON,
         check=True,
@@ -263,13 +265,18 @@ async def add_wyoming(hass: HomeAssistant, port: int) -> str:
     return str(result["result"].entry_id)
 
 
-async def test_athena_on_the_jetson(
-    hass: HomeAssistant, fake_ollama: FakeOllama, satellite: Satellite
-) -> None:
-    """The kitchen light turns on when it is said to the kitchen's satellite; the
-    reply, a finished timer and an announcement are heard on the satellite; the
-    entity goes listening → processing → responding → idle; a reload of the entry
-    (HA drops the connection) leaves the satellite serving the next wake."""
+async def athena_on_the_jetson(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    satellite: Satellite,
+    fake_web: FakeWeb | None = None,
+) -> tuple[str, list[str]]:
+    """Set up the demo home, Athena (its public sources served by `fake_web`), the
+    wyoming entries (satellite, STT, TTS) and the preferred pipeline "Athena on the
+    Jetson"; put the satellite in the kitchen.
+
+    Returns the assist_satellite entity id and the entry ids (satellite first).
+    """
     assert await async_setup_component(
         hass, "ffmpeg", {"ffmpeg": {"ffmpeg_bin": ffmpeg_binary()}}
     )
@@ -281,7 +288,10 @@ async def test_athena_on_the_jetson(
     hass.config.internal_url = f"http://127.0.0.1:{http_port}"
     await hass.http.start()  # HA starts it with the frontend, not loaded here
     await async_build_home(hass)
-    await setup_entry(hass, make_entry(BACKEND_OLLAMA, ollama=fake_ollama))
+    entry = make_entry(BACKEND_OLLAMA, ollama=fake_ollama)
+    await setup_entry(hass, entry)
+    if fake_web is not None:
+        use_web(entry, fake_web)
     athena = agent_id(hass)
     await hass.services.async_call(
         "light", "turn_off", {"entity_id": "all"}, blocking=True
@@ -323,6 +333,18 @@ async def test_athena_on_the_jetson(
         for e in er.async_entries_for_config_entry(entities, sat_entry)
         if e.domain == "assist_satellite"
     )
+    return entity_id, [sat_entry, stt_entry, tts_entry]
+
+
+async def test_athena_on_the_jetson(
+    hass: HomeAssistant, fake_ollama: FakeOllama, satellite: Satellite
+) -> None:
+    """The kitchen light turns on when it is said to the kitchen's satellite; the
+    reply, a finished timer and an announcement are heard on the satellite; the
+    entity goes listening → processing → responding → idle; a reload of the entry
+    (HA drops the connection) leaves the satellite serving the next wake."""
+    entity_id, entries = await athena_on_the_jetson(hass, fake_ollama, satellite)
+    sat_entry = entries[0]
     states: list[str] = []
 
     def record(event: Event[EventStateChangedData]) -> None:
@@ -370,6 +392,6 @@ async def test_athena_on_the_jetson(
     satellite.say("again")
     await wait_for(lambda: lights_on() == KITCHEN, 90, "the lights after a reload")
     assert satellite.process.poll() is None
-    for entry_id in (sat_entry, stt_entry, tts_entry):
+    for entry_id in entries:
         assert await hass.config_entries.async_unload(entry_id)
     await hass.async_block_till_done()

@@ -95,11 +95,14 @@ class WyomingTurn:
     error: str = ""
     end_of_speech: float | None = None
     first_audio: float | None = None
+    # When the command's AudioStop went out ("command_sent"), HA's Transcript came
+    # ("transcript") and its reply audio began ("reply_audio").
+    marks: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> str:
         """One log line (the structured per-turn record)."""
-        times = ("end_of_speech", "first_audio")
+        times = ("end_of_speech", "first_audio", "marks")
         data = {k: v for k, v in self.__dict__.items() if k not in times}
         return json.dumps({"event": "wyoming_turn", **data}, ensure_ascii=False)
 
@@ -330,6 +333,8 @@ class WyomingSatellite:
     async def _end_stream(self) -> None:
         """End the command: AudioStop to HA, then wait for its reply (with a limit)."""
         self._set_mode(Mode.PROCESSING)
+        if self.turn is not None:
+            self.turn.marks["command_sent"] = time.monotonic()
         self._watchdog = asyncio.create_task(self._reply_watchdog())
         try:
             await self._send(AudioStop(timestamp=self._timestamp).event())
@@ -379,6 +384,7 @@ class WyomingSatellite:
             _LOGGER.info("HA heard %r", text)
             if turn is not None:
                 turn.transcript = text
+                turn.marks["transcript"] = time.monotonic()
             if self.mode is Mode.LISTENING:  # HA's VAD ended the command first
                 await self._end_stream()
         elif Synthesize.is_type(event.type):
@@ -417,6 +423,8 @@ class WyomingSatellite:
             self._set_mode(Mode.PROCESSING)
         self._cancel_watchdog()
         self._set_mode(Mode.RESPONDING)
+        if self.turn is not None:
+            self.turn.marks.setdefault("reply_audio", time.monotonic())
         self._playback = Playback(self.sink, start.rate)
 
     def _audio_chunk(self, chunk: AudioChunk) -> None:
@@ -463,10 +471,13 @@ class WyomingSatellite:
         if turn is None:
             return
         turn.error = turn.error or error
-        if turn.end_of_speech is not None and turn.first_audio is not None:
-            turn.timings_ms["end_of_speech_to_first_audio"] = round(
-                1000 * (turn.first_audio - turn.end_of_speech), 1
-            )
+        if turn.end_of_speech is not None:
+            if turn.first_audio is not None:
+                turn.marks["first_audio"] = turn.first_audio
+            for name, when in turn.marks.items():
+                turn.timings_ms[f"end_of_speech_to_{name}"] = round(
+                    1000 * (when - turn.end_of_speech), 1
+                )
         self.turns.append(turn)
         TURN_LOGGER.info(turn.as_json())
 
