@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 import os
 from pathlib import Path
+import signal
 import socket
 import subprocess
 import sys
@@ -54,6 +55,7 @@ CLIPS = {
     "lights": "Athena, turn on the lights.",
     "timer": "Athena, set a timer for three seconds.",
     "again": "Athena, turn on the lights.",
+    "broken": "Athena, turn off the lights.",
 }
 
 
@@ -122,10 +124,23 @@ class Satellite:
             return wav.readframes(wav.getnframes()), wav.getframerate()
 
 
+def service_pid(log: Path, name: str) -> int:
+    """Return the pid of the satellite's `name` service, from its last start line."""
+    lines = [x for x in log.read_text().splitlines() if f"{name} service started" in x]
+    return int(lines[-1].rsplit("pid ", 1)[1].rstrip(")"))
+
+
 async def transcribe(port: int, audio: bytes, rate: int) -> str:
-    """Transcribe 16-bit mono PCM with the satellite's Wyoming STT service."""
+    """Transcribe 16-bit mono PCM with the satellite's Wyoming STT service (waiting
+    up to 60 s for it to listen: a test restarts it)."""
     client = AsyncTcpClient("127.0.0.1", port)
-    await client.connect()
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                await client.connect()
+                break
+            except OSError:
+                await asyncio.sleep(0.5)
     try:
         await client.write_event(Transcribe(language="en").event())
         await client.write_event(AudioStart(rate=rate, width=2, channels=1).event())
@@ -391,6 +406,27 @@ async def test_athena_on_the_jetson(
     await asyncio.sleep(2)
     satellite.say("again")
     await wait_for(lambda: lights_on() == KITCHEN, 90, "the lights after a reload")
+    assert satellite.process.poll() is None
+
+    # The STT service dies while HA streams the command to it: HA's pipeline fails,
+    # the satellite says so, and the service is started again.
+    await wait_for(lambda: hass.states.get(entity_id).state == "idle", 60, "idle")
+    before = len(satellite.played()[0])
+    satellite.say("broken")
+    await wait_for(
+        lambda: hass.states.get(entity_id).state == "listening", 30, "listening"
+    )
+    os.kill(service_pid(satellite.log, "stt"), signal.SIGKILL)
+    heard = await heard_since(satellite, before, lambda w: "sorry" in w, 90)
+    # "Sorry, something went wrong: speech-to-text failed" (HA's message; Whisper
+    # hears "speech-to-text" in several ways)
+    assert heard[:4] == ["sorry", "something", "went", "wrong"], heard
+    assert heard[-1] == "failed", heard
+    await wait_for(
+        lambda: satellite.log.read_text().count("stt service started") == 2,
+        30,
+        "the STT service restarted",
+    )
     assert satellite.process.poll() is None
     for entry_id in entries:
         assert await hass.config_entries.async_unload(entry_id)
