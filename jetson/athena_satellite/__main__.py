@@ -50,10 +50,14 @@ async def _process(config: Config, wav: Path, out: Path) -> int:
 
 async def _run_wyoming(config: Config, spool_dir: Path | None, out: Path | None) -> int:
     satellite = wyoming_server.build(config, WavFileSink(out) if out else None)
+    try:
+        server = await satellite.serve(config.wyoming.uri)
+    except OSError as err:  # the port is taken, or the address is not this host's
+        print(f"error: cannot listen on {config.wyoming.uri}: {err}", file=sys.stderr)
+        return 1
     services = Services.from_config(config) if config.wyoming.services else None
     if services is not None:
         await services.start()
-    server = await satellite.serve(config.wyoming.uri)
     _LOGGER.info(
         "Wyoming satellite %r on %s for %s",
         config.name,

@@ -123,3 +123,30 @@ async def test_configuration_errors_name_the_problem(tmp_path) -> None:
         "run", "--config", str(wake), env={"ATHENA_HA_TOKEN": "x"}
     )
     assert code == 2 and "no wake word model 'hey_nobody'" in stderr
+
+
+async def test_wyoming_mode_on_a_taken_port_says_so(tmp_path) -> None:
+    """`run --mode wyoming` where the port is taken: a clear error, status 1."""
+    taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = taken.sockets[0].getsockname()[1]
+    config = tmp_path / "satellite.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "wyoming": {
+                    "uri": f"tcp://127.0.0.1:{port}",
+                    "zeroconf": False,
+                    "services": False,
+                },
+                "audio": {"chime": False},
+            }
+        )
+    )
+    try:
+        code, _out, stderr = await satellite(
+            "run", "--mode", "wyoming", "--config", str(config)
+        )
+    finally:
+        taken.close()
+    assert code == 1
+    assert f"error: cannot listen on tcp://127.0.0.1:{port}" in stderr
