@@ -19,7 +19,8 @@ Run with the satellite's venv, on a quiet machine (the load average is printed):
 Then the Wyoming path, the same commands through a real HA (bench/wyoming_path.py, run
 with HA's venv: ATHENA_HA_PYTHON, default .venv/bin/python): the satellite in Wyoming
 mode, HA's pipeline with its Wyoming STT and TTS, end of speech → first reply audio
-and where the time goes (the command's end sent, HA's transcript, its reply audio).
+and where the time goes (the command's end sent, HA's transcript, its reply audio), with
+wyoming-faster-whisper and with our speculative STT (the last line has the better).
 
 Last line: end_of_speech_to_first_audio_s=<s> paused_commands_whole=<share>
 wyoming_end_of_speech_to_first_audio_s=<s> (targets: <= 1.2 s, >= 0.95 and <= 1.5 s;
@@ -185,8 +186,8 @@ async def completeness(transcriber: Transcriber) -> None:
         )
 
 
-def wyoming_path() -> list[dict[str, object]]:
-    """Run bench/wyoming_path.py in HA's venv; return the satellite's turns.
+def wyoming_path() -> dict[str, list[dict[str, object]]]:
+    """Run bench/wyoming_path.py in HA's venv; return the satellite's turns per STT.
 
     Raises RuntimeError when it fails (its output went to stderr).
     """
@@ -200,7 +201,7 @@ def wyoming_path() -> list[dict[str, object]]:
     )
     if result.returncode:
         raise RuntimeError(f"bench.wyoming_path failed ({result.returncode})")
-    return list(json.loads(result.stdout.splitlines()[-1])["turns"])
+    return dict(json.loads(result.stdout.splitlines()[-1]))
 
 
 def main() -> None:
@@ -282,14 +283,17 @@ def main() -> None:
         f"discarded); early ends: {sum(t.endpoint == 'complete' for t in turns)}"
     )
     print(f"load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    wyoming = wyoming_path()
-    for turn in wyoming:
-        heard, timings = turn["transcript"], turn["timings_ms"]
-        print(f"  wyoming: heard {heard!r}, timings_ms {timings}")
-    wyoming_s = statistics.median(
-        t["timings_ms"]["end_of_speech_to_first_audio"] / 1000  # type: ignore[index]
-        for t in wyoming
-    )
+    medians = {}
+    for server, wyoming in wyoming_path().items():
+        for turn in wyoming:
+            heard, timings = turn["transcript"], turn["timings_ms"]
+            print(f"  wyoming, {server} STT: heard {heard!r}, timings_ms {timings}")
+        medians[server] = statistics.median(
+            t["timings_ms"]["end_of_speech_to_first_audio"] / 1000  # type: ignore[index]
+            for t in wyoming
+        )
+        print(f"wyoming_{server}_end_of_speech_to_first_audio_s={medians[server]:.2f}")
+    wyoming_s = min(medians.values())
     print(f"load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"end_of_speech_to_first_audio_s={statistics.median(latencies):.2f} "

@@ -6,8 +6,9 @@ pipeline "Athena on the Jetson"); the commands are bench/satellite.py's, spoken 
 same noise-free piper voice after "Hey Jarvis", fed at the microphone's pace. The
 satellite logs each turn's end of speech → first audio on its sink; HA's whole
 pipeline (Wyoming STT after the satellite's endpoint, Athena, Wyoming TTS, ffmpeg's
-conversion to the satellite's format) lies in between. Run by bench/satellite.py with
-HA's venv; alone:
+conversion to the satellite's format) lies in between; once with
+wyoming-faster-whisper as the STT, once with our speculative one (asr_service.py). Run
+by bench/satellite.py with HA's venv; alone:
 
     .venv/bin/python -m bench.wyoming_path      (prints the recorded JSON)
 """
@@ -50,14 +51,16 @@ def turns(log: Path) -> list[dict[str, object]]:
     return found
 
 
+@pytest.mark.parametrize("stt_server", ["faster-whisper", "speculative"])
 async def test_wyoming_path(
     hass: HomeAssistant,
     fake_ollama: FakeOllama,
     fake_web: FakeWeb,
     satellite: Satellite,
     tmp_path: Path,
+    stt_server: str,
 ) -> None:
-    """Each command once, in turn; record the satellite's turns."""
+    """Each command once, in turn; record the satellite's turns under `stt_server`."""
     make_clips(
         tmp_path, {f"command{i}": f"Hey Jarvis, {c}" for i, c in enumerate(COMMANDS)}
     )
@@ -72,7 +75,7 @@ async def test_wyoming_path(
             lambda: hass.states.get(entity_id).state == "idle", 60, "the satellite idle"
         )
         await asyncio.sleep(1)
-    record(turns=turns(satellite.log))
+    record(**{stt_server: turns(satellite.log)})
 
 
 if __name__ == "__main__":

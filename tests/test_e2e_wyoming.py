@@ -191,7 +191,15 @@ async def heard_since(
 
 
 @pytest.fixture
-def satellite(tmp_path: Path, socket_enabled: None) -> Iterator[Satellite]:
+def stt_server() -> str:
+    """The satellite's STT service: wyoming-faster-whisper (the bench tries ours)."""
+    return "faster-whisper"
+
+
+@pytest.fixture
+def satellite(
+    tmp_path: Path, socket_enabled: None, stt_server: str
+) -> Iterator[Satellite]:
     """Start `python -m athena_satellite run --mode wyoming` with its services."""
     if not JETSON_PYTHON.is_file():
         pytest.skip(f"no satellite venv at {JETSON_PYTHON} (ATHENA_JETSON_PYTHON)")
@@ -204,6 +212,7 @@ wyoming:
   uri: tcp://127.0.0.1:{port}
   zeroconf: false
   stt_uri: tcp://127.0.0.1:{stt_port}
+  stt_server: {stt_server}
   tts_uri: tcp://127.0.0.1:{tts_port}
 audio:
   chime: false

@@ -48,14 +48,18 @@ async def _process(config: Config, wav: Path, out: Path) -> int:
     return 0
 
 
-async def _run_wyoming(config: Config, spool_dir: Path | None, out: Path | None) -> int:
+async def _run_wyoming(
+    config: Config, config_file: Path, spool_dir: Path | None, out: Path | None
+) -> int:
     satellite = wyoming_server.build(config, WavFileSink(out) if out else None)
     try:
         server = await satellite.serve(config.wyoming.uri)
     except OSError as err:  # the port is taken, or the address is not this host's
         print(f"error: cannot listen on {config.wyoming.uri}: {err}", file=sys.stderr)
         return 1
-    services = Services.from_config(config) if config.wyoming.services else None
+    services = (
+        Services.from_config(config, config_file) if config.wyoming.services else None
+    )
     if services is not None:
         await services.start()
     _LOGGER.info(
@@ -86,9 +90,11 @@ async def _run_wyoming(config: Config, spool_dir: Path | None, out: Path | None)
     return 0
 
 
-async def _run(config: Config, spool_dir: Path | None, out: Path | None) -> int:
+async def _run(
+    config: Config, config_file: Path, spool_dir: Path | None, out: Path | None
+) -> int:
     if config.mode == "wyoming":
-        return await _run_wyoming(config, spool_dir, out)
+        return await _run_wyoming(config, config_file, spool_dir, out)
     satellite = build(config)
     _LOGGER.info(
         "listening on %s for %s",
@@ -146,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load(args.config, getattr(args, "mode", None))
         if args.command == "process":
             return asyncio.run(_process(config, args.wav, args.out))
-        return asyncio.run(_run(config, args.spool, args.out))
+        return asyncio.run(_run(config, args.config, args.spool, args.out))
     except (ConfigError, AuthError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

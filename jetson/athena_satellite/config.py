@@ -71,7 +71,9 @@ class WyomingConfig:
     `uri`: tcp://HOST:PORT the Wyoming server listens on; `zeroconf`: announce it as
     `_wyoming._tcp` (under `zeroconf_name`, else the satellite's name) so HA discovers
     it; `area`: the area HA suggests for the new device. `services`: also start the
-    STT (`stt_uri`) and TTS (`tts_uri`) Wyoming services with the packaged models.
+    STT (`stt_uri`) and TTS (`tts_uri`) Wyoming services with the packaged models;
+    `stt_server`: "faster-whisper" (wyoming-faster-whisper) or "speculative"
+    (asr_service.py, transcribing during the closing silence).
     """
 
     uri: str
@@ -79,6 +81,7 @@ class WyomingConfig:
     zeroconf_name: str | None
     area: str | None
     services: bool
+    stt_server: str
     stt_uri: str
     tts_uri: str
 
@@ -141,6 +144,9 @@ SCHEMA = vol.Schema(
             vol.Optional("zeroconf_name", default=None): vol.Any(None, str),
             vol.Optional("area", default=None): vol.Any(None, str),
             vol.Optional("services", default=True): bool,
+            vol.Optional("stt_server", default="faster-whisper"): vol.In(
+                ["faster-whisper", "speculative"]
+            ),
             vol.Optional("stt_uri", default="tcp://0.0.0.0:10300"): _TCP_URI,
             vol.Optional("tts_uri", default="tcp://0.0.0.0:10200"): _TCP_URI,
         },

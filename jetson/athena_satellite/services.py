@@ -27,12 +27,25 @@ _LOGGER = logging.getLogger(__name__)
 RESTART_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
-def stt_command(config: Config) -> list[str]:
-    """Return the command line of wyoming-faster-whisper for `config`'s STT.
+def stt_command(config: Config, config_file: Path | None = None) -> list[str]:
+    """Return the command line of `config`'s STT service.
 
-    Raises OSError if the packaged model cannot be assembled (stt.prepare_model).
+    wyoming-faster-whisper, or with `wyoming.stt_server: speculative` our
+    asr_service (it reads `config_file`). Raises OSError if the packaged model
+    cannot be assembled (stt.prepare_model), ValueError for the speculative service
+    without a `config_file`.
     """
     model_dir = prepare_model(config.stt_model_dir)
+    if config.wyoming.stt_server == "speculative":
+        if config_file is None:
+            raise ValueError("the speculative STT service reads the config file")
+        return [
+            sys.executable,
+            "-m",
+            "athena_satellite.asr_service",
+            "--config",
+            str(config_file),
+        ]
     device = config.stt_device
     if device == "auto":
         device = "cuda" if cuda_available() else "cpu"
@@ -110,9 +123,11 @@ class Services:
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    def from_config(cls, config: Config) -> Services:
+    def from_config(cls, config: Config, config_file: Path | None = None) -> Services:
         """Return both services for `config` (see stt_command and tts_command)."""
-        return cls({"stt": stt_command(config), "tts": tts_command(config)})
+        return cls(
+            {"stt": stt_command(config, config_file), "tts": tts_command(config)}
+        )
 
     async def start(self) -> None:
         """Launch every service (each restarted when it exits)."""

@@ -15,6 +15,7 @@ from wyoming.client import AsyncTcpClient
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize
 
+from athena_satellite import asr_service
 from athena_satellite.audio import RATE, resample
 from athena_satellite.services import Services, stt_command, tts_command
 
@@ -112,3 +113,57 @@ async def test_a_failing_service_is_restarted_not_fatal(caplog) -> None:
             await asyncio.sleep(0.1)
     await services.stop()
     assert "restarting the stt service" in caplog.text
+
+
+async def test_speculative_asr_transcribes_during_the_silence(
+    make_config, synthesizer
+) -> None:
+    """Our ASR service: the command's audio, a silence, AudioStop → the transcript
+    comes at once (it was made during the silence), with the words said."""
+    port = free_port()
+    config = make_config(
+        mode="wyoming",
+        wyoming={"zeroconf": False, "stt_uri": f"tcp://127.0.0.1:{port}"},
+        stt={"device": "cpu"},
+    )
+    server = await asr_service.serve(config, config.wyoming.stt_uri)
+    try:
+        client = await connect(port)
+        await client.write_event(Describe().event())
+        info = Info.from_event(await client.read_event())
+        assert info.asr[0].installed
+        said = resample(
+            np.concatenate(list(synthesizer.sentences("Turn on the kitchen lights."))),
+            synthesizer.rate,
+            RATE,
+        )
+        await client.write_event(Transcribe(language="en").event())
+        await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
+        silence = np.zeros(int(0.7 * RATE), np.int16)
+        for part in (said, silence):
+            for start in range(0, len(part), 1024):
+                await client.write_event(
+                    AudioChunk(
+                        rate=RATE,
+                        width=2,
+                        channels=1,
+                        audio=part[start : start + 1024].tobytes(),
+                    ).event()
+                )
+        await asyncio.sleep(3)  # the closing silence, as long as STT takes here
+        stopped = asyncio.get_running_loop().time()
+        await client.write_event(AudioStop().event())
+        event = await client.read_event()
+        waited = asyncio.get_running_loop().time() - stopped
+        assert event is not None and Transcript.is_type(event.type)
+        assert words(Transcript.from_event(event).text) == words(
+            "Turn on the kitchen lights."
+        )
+        assert waited < 0.3, waited
+        await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
+        await client.write_event(AudioStop().event())  # no speech: empty, no error
+        event = await client.read_event()
+        assert event is not None and Transcript.from_event(event).text == ""
+        await client.disconnect()
+    finally:
+        await server.stop()
