@@ -12,6 +12,7 @@ import numpy as np
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
+from wyoming.event import Event
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize
 
@@ -164,6 +165,27 @@ async def test_speculative_asr_transcribes_during_the_silence(
         await client.write_event(AudioStop().event())  # no speech: empty, no error
         event = await client.read_event()
         assert event is not None and Transcript.from_event(event).text == ""
+        await client.disconnect()
+    finally:
+        await server.stop()
+
+
+async def test_speculative_asr_survives_malformed_events(make_config) -> None:
+    """A malformed event is logged; the connection still answers Describe."""
+    port = free_port()
+    config = make_config(
+        mode="wyoming",
+        wyoming={"zeroconf": False, "stt_uri": f"tcp://127.0.0.1:{port}"},
+        stt={"device": "cpu"},
+    )
+    server = await asr_service.serve(config, config.wyoming.stt_uri)
+    try:
+        client = await connect(port)
+        await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
+        await client.write_event(Event("audio-chunk", {"rate": RATE}))  # no width
+        await client.write_event(Describe().event())
+        event = await client.read_event()
+        assert event is not None and Info.is_type(event.type)
         await client.disconnect()
     finally:
         await server.stop()
