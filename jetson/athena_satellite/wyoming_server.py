@@ -419,6 +419,7 @@ class WyomingSatellite:
     def _audio_start(self, start: AudioStart) -> None:
         if self._playback is not None:
             _LOGGER.warning("new audio before the last one ended; dropping the last")
+            self._playback.cancel()
         if self.mode is Mode.LISTENING:  # a reply while streaming: the command is over
             self._set_mode(Mode.PROCESSING)
         self._cancel_watchdog()

@@ -344,3 +344,22 @@ def test_spool_plays_wav_files_and_rejects_bad_ones(tmp_path, caplog) -> None:
     second = next(mic)
     assert (second[: len(clip)] == 1000).all()
     assert (tmp_path / "2-good.wav.played").exists()
+
+
+async def test_new_audio_before_the_last_ended_replaces_it(
+    satellite, synthesizer, transcriber, caplog
+) -> None:
+    """AudioStart twice: the first audio is dropped (logged), the second plays."""
+    sat, sink, port = satellite
+    client = await ha_client(port)
+    rate = synthesizer.rate
+    await client.write_event(AudioStart(rate=rate, width=2, channels=1).event())
+    await client.write_event(
+        AudioChunk(rate=rate, width=2, channels=1, audio=bytes(2 * rate // 10)).event()
+    )
+    await send_audio(client, tts(synthesizer, "Dinner is ready."), rate)
+    await read_until(client, Played.is_type)
+    await wait_mode(sat, Mode.IDLE)
+    assert "dropping the last" in caplog.text
+    assert spoken(sink, transcriber) == words("Dinner is ready.")
+    await client.disconnect()
