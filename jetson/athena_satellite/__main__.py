@@ -18,6 +18,7 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
+import signal
 import sys
 
 from . import wyoming_server
@@ -78,11 +79,18 @@ async def _run_wyoming(
             wyoming_server.zeroconf_host(config.wyoming.uri),
         )
         await announcer.register_server()
+    # SIGTERM (systemd, docker stop, a test) ends the run below, so that the STT and
+    # TTS services are stopped with the satellite instead of outliving it.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     try:
         if spool_dir is not None:
             await satellite.run(lambda: spool(spool_dir, satellite.ready))
         else:
             await satellite.run(lambda: arecord(config.input_device))
+    except asyncio.CancelledError:
+        _LOGGER.info("stopping")
     finally:
         await server.stop()
         if services is not None:
