@@ -24,7 +24,7 @@ from custom_components.athena.const import (
     CONF_HOME_AIRPORT,
 )
 from custom_components.athena.sources.sports import candidate_leagues, spoken_time
-from custom_components.athena.sources.weather import periods
+from custom_components.athena.sources.weather import Units, periods, summarize
 
 from .conftest import (
     ESPN,
@@ -257,6 +257,24 @@ def test_periods_tonight_after_midnight_and_weekday_roll_over() -> None:
     assert [p.label for p in periods("weekend", sunday)] == ["Today"]
     (tomorrow,) = periods("tomorrow", datetime(2026, 12, 31, 23, 0, tzinfo=zone))
     assert tomorrow.start.date().isoformat() == "2027-01-01"
+
+
+@pytest.mark.parametrize(
+    ("amount", "spoken"),
+    [(1.0, "1 inch of"), (0.6, "0.6 inches of"), (2, "2 inches of")],
+)
+def test_precipitation_is_spoken_in_words_with_its_number(
+    amount: float, spoken: str
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    (day,) = periods("tomorrow", datetime(2026, 11, 21, 9, tzinfo=ZoneInfo("UTC")))
+    row = {"datetime": "2026-11-22T00:00:00+00:00", "temperature": 50}
+    line = summarize(day, [{**row, "precipitation": amount}], Units("°F", "in", "mph"))
+    assert line is not None
+    assert f"Tomorrow also: {spoken} precipitation." in line
+    assert "high 50 degrees" in line
 
 
 # Sports

@@ -133,6 +133,7 @@ SPOKEN_UNITS: dict[str, str] = {
     "cm": "centimeters",
     "in": "inches",
 }
+SINGULAR = {"millimeters": "millimeter", "centimeters": "centimeter", "inches": "inch"}
 SCALES = {"°C": "Celsius", "°F": "Fahrenheit"}
 
 
@@ -197,10 +198,11 @@ def summarize(period: Period, rows: list[dict[str, Any]], units: Units) -> str |
         parts.append(f"{max(chances)} percent chance of precipitation")
     more = []
     if amounts:
-        more.append(
-            f"{round(sum(amounts), 1):g} {_spoken(units.precipitation)} "
-            "of precipitation"
-        )
+        amount = round(sum(amounts), 1)
+        unit = _spoken(units.precipitation)
+        if amount == 1:  # "1 inch", not "1 inches"
+            unit = SINGULAR.get(unit, unit)
+        more.append(f"{amount:g} {unit} of precipitation")
     if winds:
         more.append(f"wind up to {max(winds)} {_spoken(units.wind)}")
     when = f"{period.label} ({period.start:%A}, {period.start:%B} {period.start.day})"
