@@ -102,6 +102,7 @@ class Config:
     wyoming: WyomingConfig
     url: str
     token: str
+    device_id: str | None
     language: str
     conversation_timeout_s: float
     continue_conversation_s: float
@@ -153,6 +154,9 @@ SCHEMA = vol.Schema(
         vol.Optional("home_assistant", default=dict): {
             vol.Optional("url"): vol.All(str, vol.Match(r"^wss?://")),
             vol.Optional("token_file"): str,
+            vol.Optional("device_id", default=None): vol.Any(
+                None, vol.All(str, vol.Length(min=1))
+            ),
             vol.Optional("language", default="en"): str,
             vol.Optional("conversation_timeout_s", default=300): _SECONDS,
             vol.Optional("request_timeout_s", default=30): _SECONDS,
@@ -252,6 +256,7 @@ def parse(data: Any, mode: str | None = None) -> Config:
         wyoming=WyomingConfig(**raw["wyoming"]),
         url=ha.get("url", ""),
         token=read_token(ha.get("token_file")) if mode == "direct" else "",
+        device_id=ha["device_id"],
         language=ha["language"],
         conversation_timeout_s=ha["conversation_timeout_s"],
         continue_conversation_s=raw["continue_conversation_s"],
