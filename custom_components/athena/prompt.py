@@ -158,7 +158,7 @@ def _weather_key(now: bool, chance: bool, fahrenheit: bool) -> str:
 
 # One worked example per kind of facts, sent just before the newest user message
 # on a fact turn: a 135M model copies the shape of an answer it has seen far better
-# than it follows an instruction (bench.answer_quality: 0.64 of the replies worded
+# than it follows an instruction (bench.answer_quality: 0.60 of the replies worded
 # by SmolLM2-135M with it, 0.19 without). The history before it is the previous
 # turn's prompt, byte for byte, so the backend's KV cache still serves it. Their
 # conditions, numbers, dates and teams are ones the completeness check rejects
