@@ -33,7 +33,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 import json
 import logging
 import os
@@ -59,7 +59,7 @@ from tests.conftest import (
     ESPN,
     agent_id,
     ask,
-    forecast_rows,
+    forecast_from,
     make_entry,
     setup_entry,
     speech,
@@ -147,15 +147,7 @@ async def test_answer_quality(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     freezer.move_to(NOW)
-    rows = forecast_rows("get_forecasts-response-open_meteo-daily.json")
-    start = date(2026, 10, 3)
-    await weather_entity(
-        hass,
-        [
-            {**row, "datetime": f"{start + timedelta(days=i)}T00:00:00+00:00"}
-            for i, row in enumerate(rows)
-        ],
-    )
+    await weather_entity(hass, forecast_from(date(2026, 10, 3)))
     fake_web.serve(
         f"{ESPN}/baseball/mlb/scoreboard", "espn/mlb-scoreboard-mixed-in-pre-post.json"
     )

@@ -7,7 +7,7 @@ Compound requests are answered part by part; the router's dev set goes through
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant
 from .conftest import (
     ESPN,
     ask,
-    forecast_rows,
+    forecast_from,
     setup_athena_with_web,
     speech,
     weather_entity,
@@ -34,15 +34,6 @@ DEV_SET = Path(__file__).parents[2] / "shared" / "eval" / "dev_utterances.yaml"
 NOW = "2026-10-03T15:00:00+00:00"  # Saturday 08:00 in HA's test zone
 
 
-def _forecast_from(start: date) -> list[dict[str, Any]]:
-    """The captured open_meteo daily forecast, re-dated to start on `start`."""
-    rows = forecast_rows("get_forecasts-response-open_meteo-daily.json")
-    return [
-        {**row, "datetime": f"{start + timedelta(days=i)}T00:00:00+00:00"}
-        for i, row in enumerate(rows)
-    ]
-
-
 @pytest.fixture
 async def athena(
     hass: HomeAssistant,
@@ -53,7 +44,7 @@ async def athena(
 ) -> str:
     """Athena with the demo devices and a weather entity; returns the agent id."""
     freezer.move_to(NOW)
-    await weather_entity(hass, _forecast_from(date(2026, 10, 3)))
+    await weather_entity(hass, forecast_from(date(2026, 10, 3)))
     fake_web.serve(
         f"{ESPN}/baseball/mlb/scoreboard", "espn/mlb-scoreboard-mixed-in-pre-post.json"
     )
