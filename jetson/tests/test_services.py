@@ -52,6 +52,7 @@ async def test_services_speak_and_transcribe_from_packaged_models(
         mode="wyoming",
         wyoming={
             "zeroconf": False,
+            "stt_server": "faster-whisper",
             "stt_uri": f"tcp://127.0.0.1:{stt_port}",
             "tts_uri": f"tcp://127.0.0.1:{tts_port}",
         },
