@@ -190,10 +190,10 @@ async def heard_since(
     return text
 
 
-@pytest.fixture(params=["speculative", "faster-whisper"])
-def stt_server(request: pytest.FixtureRequest) -> str:
-    """The satellite's STT service: ours (the default) and wyoming-faster-whisper."""
-    return str(request.param)
+@pytest.fixture
+def stt_server() -> str:
+    """The satellite's STT service: wyoming-faster-whisper (the bench tries ours)."""
+    return "faster-whisper"
 
 
 @pytest.fixture
