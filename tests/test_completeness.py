@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.athena.completeness import check, incomplete, numbers
+from custom_components.athena.sources.weather import CONDITION_WORDS
 
 HOME_NOW = (
     "Weather for Home, in degrees Celsius:\n"
@@ -253,3 +254,16 @@ def test_numbers_are_read_as_digits_and_words(text: str, values: list[int]) -> N
 
 def test_a_reply_without_facts_to_check_passes_whatever_it_says() -> None:
     assert incomplete("general", "who wrote hamlet", "Shakespeare.", "") == []
+
+
+@pytest.mark.parametrize("condition", sorted(set(CONDITION_WORDS.values())))
+def test_every_condition_the_sources_write_can_be_said_back(condition: str) -> None:
+    """The check knows each condition word `weather.py` writes (its twin table:
+    a word missing there would raise) and never calls it a contradiction."""
+    facts = (
+        "Weather for Home, in degrees Celsius:\n"
+        f"Now: {condition}, temperature 8 degrees."
+    )
+    reply = f"Now: {condition}, temperature 8 degrees."
+    failed = check("weather", "what's the weather like", reply, facts).failed
+    assert "weather_condition" not in failed

@@ -35,6 +35,7 @@ import re
 from .grounding import ungrounded
 from .router import Category, route
 from .sources.teams import ALIASES, LEAGUES, TEAM_LEAGUES
+from .sources.weather import SCALES, SPOKEN_UNITS
 
 # --- numbers, as digits or words --------------------------------------------------
 
@@ -207,7 +208,6 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "partly cloudy": frozenset(("sun", "cloud")),
     "cloudy": frozenset(("cloud",)),
     "fog": frozenset(("fog", "cloud")),
-    "rain": frozenset(("rain", "cloud")),
     "rainy": frozenset(("rain", "cloud")),
     "heavy rain": frozenset(("rain", "cloud")),
     "snow": frozenset(("snow", "cloud")),
@@ -284,26 +284,24 @@ class _Period:
     amount: float | None = None
 
 
-_DEGREES = r"(?:degrees|°[CF])"
-_PERCENT = r"(?:%| percent)"
+# The items of a weather line as `weather.summarize` / `current_line` write them.
 _WEATHER_ITEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("temperature", re.compile(rf"temperature (-?[\d.]+) {_DEGREES}")),
-    ("feels", re.compile(rf"feels like (-?[\d.]+) {_DEGREES}")),
-    ("high", re.compile(rf"high (-?[\d.]+) {_DEGREES}")),
-    ("low", re.compile(rf"low (-?[\d.]+) {_DEGREES}")),
-    ("chance", re.compile(rf"([\d.]+){_PERCENT} chance of precipitation")),
-    ("humidity", re.compile(rf"humidity ([\d.]+){_PERCENT}")),
+    ("temperature", re.compile(r"temperature (-?[\d.]+) degrees")),
+    ("feels", re.compile(r"feels like (-?[\d.]+) degrees")),
+    ("high", re.compile(r"high (-?[\d.]+) degrees")),
+    ("low", re.compile(r"low (-?[\d.]+) degrees")),
+    ("chance", re.compile(r"([\d.]+) percent chance of precipitation")),
+    ("humidity", re.compile(r"humidity ([\d.]+) percent")),
     ("wind", re.compile(r"wind (?:up to )?([\d.]+) (.+)")),
     ("amount", re.compile(r"([\d.]+) (.+) of precipitation")),
 )
 # "Tomorrow (Sunday, October 4): ..." and its "Tomorrow also: ..."
 _WEATHER_LINE = re.compile(r"^(\w+)(?: \([^)]*\))?(?: also)?: (.*?)\.?$")
-# The facts' units, as `weather.py` says them, by the symbols a reply may use.
+# The facts' units as `weather.py` says them (the scale in the title, the wind in
+# words), by the symbols `_wrong_units` knows.
 _UNIT_NAMES = {
-    "celsius": "°C",
-    "fahrenheit": "°F",
-    "kilometers per hour": "km/h",
-    "miles per hour": "mph",
+    **{scale.lower(): symbol for symbol, scale in SCALES.items()},
+    **{SPOKEN_UNITS[symbol]: symbol for symbol in ("km/h", "mph")},
 }
 
 
@@ -313,11 +311,7 @@ def _weather_periods(facts: str) -> tuple[list[_Period], set[str]]:
     A period's lines ("Tomorrow (...): ..." and "Tomorrow also: ...") are one.
     """
     periods: dict[str, _Period] = {}
-    units = {
-        symbol
-        for name, symbol in _UNIT_NAMES.items()
-        if name in facts.lower() or symbol in facts
-    }
+    units = {symbol for name, symbol in _UNIT_NAMES.items() if name in facts.lower()}
     for line in facts.splitlines():
         match = _WEATHER_LINE.match(line.strip())
         if match is None or line.startswith("Weather for"):
