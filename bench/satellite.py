@@ -55,16 +55,10 @@ from athena_satellite.wakeword import WakeWords  # noqa: E402
 import numpy as np  # noqa: E402
 from training import speech  # noqa: E402
 
+from bench.commands import COMMANDS  # noqa: E402
 from tests.conftest import words  # noqa: E402
 from tests.fake_ha import TOKEN, FakeHA, conversation_result, serve  # noqa: E402
 
-COMMANDS = (
-    "Turn on the kitchen lights.",
-    "What's the weather like tomorrow?",
-    "Set a timer for ten minutes.",
-    "Who won the game last night?",
-    "Close the garage door.",
-)
 # Two halves, a pause between them: halves that Whisper base hears right when spoken
 # whole, so a missing word is the endpoint's fault.
 PAUSED = (

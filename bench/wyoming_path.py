@@ -23,19 +23,13 @@ import pytest
 
 from homeassistant.core import HomeAssistant
 
+from bench.commands import COMMANDS
 from bench.harness import record, run
 from tests import test_e2e_wyoming as e2e
 from tests.conftest import *  # noqa: F403  (fixtures)
 from tests.fakes import FakeOllama, FakeWeb
 from tests.test_e2e_wyoming import Satellite, athena_on_the_jetson, make_clips, wait_for
 
-COMMANDS = (
-    "Turn on the kitchen lights.",
-    "What's the weather like tomorrow?",
-    "Set a timer for ten minutes.",
-    "Who won the game last night?",
-    "Close the garage door.",
-)
 pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
 # The e2e test's fixtures: the satellite process, HA's HTTP server left to start.
 satellite = e2e.satellite

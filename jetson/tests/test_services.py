@@ -4,11 +4,13 @@ from the packaged models, spoken to with a real `wyoming` client."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 import logging
 import socket
 import sys
 
 import numpy as np
+import pytest
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
@@ -117,76 +119,72 @@ async def test_a_failing_service_is_restarted_not_fatal(caplog) -> None:
     assert "restarting the stt service" in caplog.text
 
 
+@pytest.fixture
+async def speculative_asr(make_config) -> AsyncIterator[int]:
+    """Our ASR service (asr_service.py) on a free loopback port; yield the port."""
+    port = free_port()
+    config = make_config(
+        mode="wyoming",
+        wyoming={"zeroconf": False, "stt_uri": f"tcp://127.0.0.1:{port}"},
+        stt={"device": "cpu"},
+    )
+    server = await asr_service.serve(config, config.wyoming.stt_uri)
+    try:
+        yield port
+    finally:
+        await server.stop()
+
+
 async def test_speculative_asr_transcribes_during_the_silence(
-    make_config, synthesizer
+    speculative_asr, synthesizer
 ) -> None:
     """Our ASR service: the command's audio, a silence, AudioStop → the transcript
     comes at once (it was made during the silence), with the words said."""
-    port = free_port()
-    config = make_config(
-        mode="wyoming",
-        wyoming={"zeroconf": False, "stt_uri": f"tcp://127.0.0.1:{port}"},
-        stt={"device": "cpu"},
+    client = await connect(speculative_asr)
+    await client.write_event(Describe().event())
+    info = Info.from_event(await client.read_event())
+    assert info.asr[0].installed
+    said = resample(
+        np.concatenate(list(synthesizer.sentences("Turn on the kitchen lights."))),
+        synthesizer.rate,
+        RATE,
     )
-    server = await asr_service.serve(config, config.wyoming.stt_uri)
-    try:
-        client = await connect(port)
-        await client.write_event(Describe().event())
-        info = Info.from_event(await client.read_event())
-        assert info.asr[0].installed
-        said = resample(
-            np.concatenate(list(synthesizer.sentences("Turn on the kitchen lights."))),
-            synthesizer.rate,
-            RATE,
-        )
-        await client.write_event(Transcribe(language="en").event())
-        await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
-        silence = np.zeros(int(0.7 * RATE), np.int16)
-        for part in (said, silence):
-            for start in range(0, len(part), 1024):
-                await client.write_event(
-                    AudioChunk(
-                        rate=RATE,
-                        width=2,
-                        channels=1,
-                        audio=part[start : start + 1024].tobytes(),
-                    ).event()
-                )
-        await asyncio.sleep(3)  # the closing silence, as long as STT takes here
-        stopped = asyncio.get_running_loop().time()
-        await client.write_event(AudioStop().event())
-        event = await client.read_event()
-        waited = asyncio.get_running_loop().time() - stopped
-        assert event is not None and Transcript.is_type(event.type)
-        assert words(Transcript.from_event(event).text) == words(
-            "Turn on the kitchen lights."
-        )
-        assert waited < 0.3, waited
-        await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
-        await client.write_event(AudioStop().event())  # no speech: empty, no error
-        event = await client.read_event()
-        assert event is not None and Transcript.from_event(event).text == ""
-        await client.disconnect()
-    finally:
-        await server.stop()
+    await client.write_event(Transcribe(language="en").event())
+    await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
+    silence = np.zeros(int(0.7 * RATE), np.int16)
+    for part in (said, silence):
+        for start in range(0, len(part), 1024):
+            await client.write_event(
+                AudioChunk(
+                    rate=RATE,
+                    width=2,
+                    channels=1,
+                    audio=part[start : start + 1024].tobytes(),
+                ).event()
+            )
+    await asyncio.sleep(3)  # the closing silence, as long as STT takes here
+    stopped = asyncio.get_running_loop().time()
+    await client.write_event(AudioStop().event())
+    event = await client.read_event()
+    waited = asyncio.get_running_loop().time() - stopped
+    assert event is not None and Transcript.is_type(event.type)
+    assert words(Transcript.from_event(event).text) == words(
+        "Turn on the kitchen lights."
+    )
+    assert waited < 0.3, waited
+    await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
+    await client.write_event(AudioStop().event())  # no speech: empty, no error
+    event = await client.read_event()
+    assert event is not None and Transcript.from_event(event).text == ""
+    await client.disconnect()
 
 
-async def test_speculative_asr_survives_malformed_events(make_config) -> None:
+async def test_speculative_asr_survives_malformed_events(speculative_asr) -> None:
     """A malformed event is logged; the connection still answers Describe."""
-    port = free_port()
-    config = make_config(
-        mode="wyoming",
-        wyoming={"zeroconf": False, "stt_uri": f"tcp://127.0.0.1:{port}"},
-        stt={"device": "cpu"},
-    )
-    server = await asr_service.serve(config, config.wyoming.stt_uri)
-    try:
-        client = await connect(port)
-        await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
-        await client.write_event(Event("audio-chunk", {"rate": RATE}))  # no width
-        await client.write_event(Describe().event())
-        event = await client.read_event()
-        assert event is not None and Info.is_type(event.type)
-        await client.disconnect()
-    finally:
-        await server.stop()
+    client = await connect(speculative_asr)
+    await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
+    await client.write_event(Event("audio-chunk", {"rate": RATE}))  # no width
+    await client.write_event(Describe().event())
+    event = await client.read_event()
+    assert event is not None and Info.is_type(event.type)
+    await client.disconnect()
