@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.athena.completeness import check, incomplete, numbers
+from custom_components.athena.completeness import check, fact_kinds, incomplete, numbers
+from custom_components.athena.prompt import fact_example
 from custom_components.athena.sources.weather import CONDITION_WORDS
 
 HOME_NOW = (
@@ -267,3 +268,17 @@ def test_every_condition_the_sources_write_can_be_said_back(condition: str) -> N
     reply = f"Now: {condition}, temperature 8 degrees."
     failed = check("weather", "what's the weather like", reply, facts).failed
     assert "weather_condition" not in failed
+
+
+def test_fact_blocks_are_told_apart_by_their_titles() -> None:
+    """One reading of the facts' titles serves the check and the worked example:
+    a league of any code length, a scoreboard, an airport, the weather."""
+    facts = (
+        "Home Assistant did this: Turned off the light\n"
+        "Boston Bruins (NHL):\nLive: Boston Bruins 2, Buffalo Sabres 1 (2nd).\n"
+        "MLB scoreboard:\nLive: Baltimore Orioles 3, Toronto Blue Jays 6 (Top 9th).\n"
+        f"{SFO_DELAYS}\n{HOME_NOW}"
+    )
+    assert fact_kinds(facts) == ["sports", "sports", "airport", "weather"]
+    question, _answer = fact_example("multi", facts)
+    assert question["content"].startswith("how did the hawks do")

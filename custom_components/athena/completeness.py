@@ -900,6 +900,15 @@ def _blocks(facts: str) -> list[tuple[str, str]]:
     return [(kind, "\n".join(lines)) for kind, lines in blocks]
 
 
+def fact_kinds(facts: str) -> list[str]:
+    """Return the kind of each source block in `facts`, in order.
+
+    Kinds are route categories: weather, sports (a team's block or a league's
+    scoreboard), airport; lines of no source block are skipped.
+    """
+    return [kind for kind, _text in _blocks(facts)]
+
+
 _CHECKS = {
     Category.WEATHER.value: _weather,
     Category.SPORTS.value: _sports,

@@ -23,6 +23,7 @@ from homeassistant.helpers import area_registry as ar, entity_registry as er, ll
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import dt as dt_util
 
+from .completeness import fact_kinds
 from .replies import clock_placeholders
 from .router import Category
 from .sources.registry import SOURCES
@@ -183,7 +184,6 @@ _EXAMPLES: dict[str, tuple[str, str]] = {
         "Departure delays of 15 minutes to 30 minutes, increasing (reason: weather).",
     ),
 }
-_FIRST_BLOCK = re.compile(r"^(?:(Weather for )|.+ \(([A-Z0-9]{3})\):$)", re.MULTILINE)
 
 
 def fact_example(category: str, facts: str) -> list[dict[str, Any]]:
@@ -195,16 +195,7 @@ def fact_example(category: str, facts: str) -> list[dict[str, Any]]:
     """
     kind = category
     if kind == Category.MULTI.value:
-        first = _FIRST_BLOCK.search(facts)
-        kind = (
-            ""
-            if first is None
-            else Category.WEATHER.value
-            if first.group(1)
-            else Category.AIRPORT.value
-            if first.group(2) and not first.group(2).startswith(("NFL", "NBA", "MLB"))
-            else Category.SPORTS.value
-        )
+        kind = next(iter(fact_kinds(facts)), "")
     if kind == Category.WEATHER.value:
         kind = _weather_key(
             "\nNow: " in f"\n{facts}",
