@@ -23,9 +23,9 @@ from .config import WakeWordConfig
 
 STOCK_MODELS = Path(pyopen_wakeword.__file__).parent / "models"
 OWN_MODELS = Path(__file__).parent / "models"
-# openWakeWord ignores the first 5 scores after a reset: the feature buffers are not yet
-# filled with real audio.
-WARM_UP_CHUNKS = 5
+# Silence fed after a reset: more than the melspectrogram window (76 frames, 0.76 s) and
+# the 16 embeddings a word model scores (1.28 s).
+PRIMING_S = 2.0
 
 
 def model_path(model: str) -> Path:
@@ -110,8 +110,19 @@ class WakeWords:
         self.reset()
 
     def reset(self) -> None:
-        """Forget buffered audio and refractory times (back to idle after a command)."""
+        """Forget buffered audio and refractory times (back to idle after a command).
+
+        openWakeWord's own reset fills the buffers with embeddings of random noise;
+        a word said while some of them are still among the 16 scored (up to 1.3 s
+        after the reset) was missed ("Athena, turn on the lights" 0.3–0.6 s after
+        the satellite went idle scored 0.0). Feeding silence instead puts the
+        buffers where a quiet room leaves them, so the word scores as it does there.
+        """
         self.features.reset()
+        for chunk in np.zeros(
+            (int(PRIMING_S * RATE) // CHUNK_SAMPLES, CHUNK_SAMPLES), np.int16
+        ):
+            self.features(chunk)
         self._blocked_until = [0] * len(self.words)
         self._position = 0
         self._streak = [0] * len(self.words)  # consecutive chunks at or above threshold
@@ -135,8 +146,7 @@ class WakeWords:
             self.scores[i] = value
             self._streak[i] = self._streak[i] + 1 if value >= word.threshold else 0
             if (
-                self._position > WARM_UP_CHUNKS * CHUNK_SAMPLES
-                and self._streak[i] >= word.patience
+                self._streak[i] >= word.patience
                 and self._position >= self._blocked_until[i]
                 and (best is None or value > best[0])
             ):

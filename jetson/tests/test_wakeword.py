@@ -11,7 +11,7 @@ from athena_satellite.wakeword import WakeWords, model_path
 from training import speech
 from training.corpus import HELD_OUT
 
-from .conftest import join
+from .conftest import join, said
 
 JARVIS = WakeWordConfig("jarvis", "hey_jarvis", None, 0.5, 2.0)
 ESPEAK_VOICES = (
@@ -103,3 +103,22 @@ def test_unknown_model_names_what_ships() -> None:
 def test_wrong_chunk_size_is_an_error() -> None:
     with pytest.raises(ValueError, match="1280"):
         WakeWords([JARVIS]).process(np.zeros(480, np.int16))
+
+
+@pytest.mark.parametrize(
+    ("word", "text"),
+    [("athena", "Athena, turn on the lights."), ("jarvis", "Hey Jarvis, lights on.")],
+)
+def test_a_word_said_right_after_a_reset_is_heard(make_config, word, text) -> None:
+    """Back to idle the buffers are reset; a wake word that follows at once, or up to
+    1.3 s later, fires like one after a long silence (openWakeWord's reset fills the
+    buffers with noise embeddings, and "athena" 0.3–0.6 s later scored 0.0)."""
+    words = WakeWords(make_config().wake_words)
+    clip = join(speech.silence(0.5), said(text), speech.silence(1.5))
+    missed = []
+    for quiet_chunks in range(17):
+        words.reset()
+        found = detections(words, join(speech.silence(quiet_chunks * 0.08), clip))
+        if [name for name, _ in found] != [word]:
+            missed.append((quiet_chunks, found))
+    assert not missed
