@@ -190,10 +190,10 @@ async def heard_since(
     return text
 
 
-@pytest.fixture
-def stt_server() -> str:
-    """The satellite's STT service: wyoming-faster-whisper (the bench tries ours)."""
-    return "faster-whisper"
+@pytest.fixture(params=["speculative", "faster-whisper"])
+def stt_server(request: pytest.FixtureRequest) -> str:
+    """The satellite's STT service: ours (the default) and wyoming-faster-whisper."""
+    return str(request.param)
 
 
 @pytest.fixture
@@ -231,6 +231,7 @@ stt:
                 str(JETSON_PYTHON),
                 "-m",
                 "athena_satellite",
+                "-v",
                 "run",
                 "--mode",
                 "wyoming",

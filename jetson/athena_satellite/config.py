@@ -145,7 +145,7 @@ SCHEMA = vol.Schema(
             vol.Optional("zeroconf_name", default=None): vol.Any(None, str),
             vol.Optional("area", default=None): vol.Any(None, str),
             vol.Optional("services", default=True): bool,
-            vol.Optional("stt_server", default="faster-whisper"): vol.In(
+            vol.Optional("stt_server", default="speculative"): vol.In(
                 ["faster-whisper", "speculative"]
             ),
             vol.Optional("stt_uri", default="tcp://0.0.0.0:10300"): _TCP_URI,
