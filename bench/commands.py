@@ -8,3 +8,11 @@ COMMANDS = (
     "Who won the game last night?",
     "Close the garage door.",
 )
+
+# A question for the model and the three sentences the benchmarks' backend streams
+# back at a model's pace: the first should be heard before the backend has finished.
+STORY = "Tell me about the Moon."
+STORY_REPLY = (
+    "The Moon is far from the Earth. It has no air, so its sky is always black. "
+    "People last walked on it long ago."
+)

@@ -10,7 +10,10 @@ without a pause), and 15 commands with a pause of 0.3, 0.5 or 0.6 s mid-sentence
 is in the transcript (and, for comparison, the same commands with the former 0.15 s
 endpoint); the share of speculative transcriptions thrown away (speech resumed after
 the pause that started them); which transcripts of the commands and of the paused
-commands' first halves the completeness rule (vad.end_when_complete) calls complete.
+commands' first halves the completeness rule (vad.end_when_complete) calls complete;
+a question whose three-sentence reply the loopback HA streams through an Assist
+pipeline run at a model's pace (a word every 0.15 s): first audio and the agent's end,
+from the end of speech.
 The piper voice speaks without its sampling noise, so every run hears the same clips.
 Run with the satellite's venv, on a quiet machine (the load average is printed):
 
@@ -20,7 +23,9 @@ Then the Wyoming path, the same commands through a real HA (bench/wyoming_path.p
 with HA's venv: ATHENA_HA_PYTHON, default .venv/bin/python): the satellite in Wyoming
 mode, HA's pipeline with its Wyoming STT and TTS, end of speech → first reply audio
 and where the time goes (the command's end sent, HA's transcript, its reply audio), with
-wyoming-faster-whisper and with our speculative STT (the last line has the better).
+wyoming-faster-whisper and with our speculative STT (the last line has the better);
+the same streamed reply, here from Athena's backend through HA's pipeline and its
+Wyoming TTS.
 
 Last line: end_of_speech_to_first_audio_s=<s> paused_commands_whole=<share>
 wyoming_end_of_speech_to_first_audio_s=<s> (targets: <= 1.2 s, >= 0.95 and <= 1.5 s;
@@ -33,15 +38,17 @@ import asyncio
 import json
 import os
 from pathlib import Path
+import re
 import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "jetson"))
 
-from athena_satellite.audio import CHUNK_SAMPLES, RATE, WavSink, chunks  # noqa: E402
+from athena_satellite.audio import CHUNK_SAMPLES, RATE, chunks  # noqa: E402
 from athena_satellite.config import Config, parse  # noqa: E402
 from athena_satellite.recorder import (  # noqa: E402
     CommandRecorder,
@@ -55,9 +62,15 @@ from athena_satellite.wakeword import WakeWords  # noqa: E402
 import numpy as np  # noqa: E402
 from training import speech  # noqa: E402
 
-from bench.commands import COMMANDS  # noqa: E402
-from tests.conftest import words  # noqa: E402
-from tests.fake_ha import TOKEN, FakeHA, conversation_result, serve  # noqa: E402
+from bench.commands import COMMANDS, STORY, STORY_REPLY  # noqa: E402
+from tests.conftest import TimedSink, words  # noqa: E402
+from tests.fake_ha import (  # noqa: E402
+    TOKEN,
+    FakeHA,
+    conversation_result,
+    pipeline,
+    serve,
+)
 
 # Two halves, a pause between them: halves that Whisper base hears right when spoken
 # whole, so a missing word is the endpoint's fault.
@@ -102,8 +115,9 @@ async def end_to_end(
     """
     fake = FakeHA(answer=lambda command: conversation_result(REPLY, "bench"))
     runner = await serve(fake)
+    sink = TimedSink()
     satellite = build(
-        config(fake.url), WavSink(), transcriber=transcriber, synthesizer=synthesizer
+        config(fake.url), sink, transcriber=transcriber, synthesizer=synthesizer
     )
     connection = satellite.connection
     task = asyncio.create_task(connection.run())
@@ -134,6 +148,20 @@ async def end_to_end(
                 f"stt wait {turn.timings_ms['stt']:.0f} ms, end of speech to first "
                 f"audio {turn.timings_ms['end_of_speech_to_first_audio']:.0f} ms"
             )
+    # A reply streamed through an Assist pipeline, a word every 0.15 s.
+    fake.pipelines = [pipeline("conversation.athena")]
+    fake.stream = lambda command: re.findall(r"\S+\s*", STORY_REPLY)
+    fake.stream_delay_s = 0.15
+    fake.answer = lambda command: conversation_result(STORY_REPLY, "bench")
+    sink.times.clear()
+    turn = await turn_of(piper(f"Hey Jarvis, {STORY}"))
+    first_audio_s = turn.timings_ms["end_of_speech_to_first_audio"] / 1000
+    finished_s = first_audio_s + fake.run_ends[-1] - sink.times[0]
+    print(
+        f"  a three-sentence reply streamed by HA's pipeline: heard {turn.text!r}; "
+        f"from the end of speech, first audio {first_audio_s:.2f} s, the agent "
+        f"finished {finished_s:.2f} s"
+    )
     await connection.close()
     task.cancel()
     await runner.cleanup()
@@ -180,9 +208,11 @@ async def completeness(transcriber: Transcriber) -> None:
         )
 
 
-def wyoming_path() -> dict[str, list[dict[str, object]]]:
-    """Run bench/wyoming_path.py in HA's venv; return the satellite's turns per STT.
+def wyoming_path() -> dict[str, Any]:
+    """Run bench/wyoming_path.py in HA's venv; return what it recorded.
 
+    {"faster-whisper": [turn, …], "speculative": [turn, …], "streamed": {…}}: the
+    satellite's turns per STT, and the streamed reply's times.
     Raises RuntimeError when it fails (its output went to stderr).
     """
     ha_python = os.environ.get("ATHENA_HA_PYTHON", str(ROOT / ".venv/bin/python"))
@@ -278,7 +308,9 @@ def main() -> None:
     )
     print(f"load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     medians = {}
-    for server, wyoming in wyoming_path().items():
+    recorded = wyoming_path()
+    streamed = recorded.pop("streamed")
+    for server, wyoming in recorded.items():
         for turn in wyoming:
             heard, timings = turn["transcript"], turn["timings_ms"]
             print(f"  wyoming, {server} STT: heard {heard!r}, timings_ms {timings}")
@@ -288,6 +320,12 @@ def main() -> None:
         )
         print(f"wyoming_{server}_end_of_speech_to_first_audio_s={medians[server]:.2f}")
     wyoming_s = min(medians.values())
+    print(
+        f"wyoming, a three-sentence reply streamed by the backend: heard "
+        f"{streamed['transcript']!r}; from the end of speech, first audio "
+        f"{streamed['first_audio_s']:.2f} s, the backend finished "
+        f"{streamed['backend_finished_s']:.2f} s"
+    )
     print(f"load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"end_of_speech_to_first_audio_s={statistics.median(latencies):.2f} "

@@ -7,8 +7,11 @@ same noise-free piper voice after "Hey Jarvis", fed at the microphone's pace. Th
 satellite logs each turn's end of speech → first audio on its sink; HA's whole
 pipeline (Wyoming STT after the satellite's endpoint, Athena, Wyoming TTS, ffmpeg's
 conversion to the satellite's format) lies in between; once with
-wyoming-faster-whisper as the STT, once with our speculative one (asr_service.py). Run
-by bench/satellite.py with HA's venv; alone:
+wyoming-faster-whisper as the STT, once with our speculative one (asr_service.py).
+Then a question for the model whose three-sentence reply the backend streams at a
+model's pace (`STORY_REPLY`, a word every 0.15 s): when the satellite's sink got the
+first audio and when the backend finished, both from the end of speech. Run by
+bench/satellite.py with HA's venv; alone:
 
     .venv/bin/python -m bench.wyoming_path      (prints the recorded JSON)
 """
@@ -18,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+import time
 
 import pytest
 
 from homeassistant.core import HomeAssistant
 
-from bench.commands import COMMANDS
+from bench.commands import COMMANDS, STORY, STORY_REPLY
 from bench.harness import record, run
 from tests import test_e2e_wyoming as e2e
 from tests.conftest import *  # noqa: F403  (fixtures)
@@ -70,6 +74,42 @@ async def test_wyoming_path(
         )
         await asyncio.sleep(1)
     record(**{stt_server: turns(satellite.log)})
+
+
+@pytest.mark.parametrize("stt_server", ["speculative"])
+async def test_streamed_reply(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    satellite: Satellite,
+    tmp_path: Path,
+) -> None:
+    """STORY through the model: record when its first audio and the backend's end
+    came, in seconds after the end of speech."""
+    make_clips(tmp_path, {"story": f"Hey Jarvis, {STORY}"})
+    fake_ollama.reply = lambda body: STORY_REPLY
+    fake_ollama.piece_delay = 0.15
+    await athena_on_the_jetson(hass, fake_ollama, satellite, fake_web)
+    await asyncio.sleep(2)  # HA connects to the satellite
+    satellite.say("story")
+    async with asyncio.timeout(90):
+        while not satellite.played()[0]:  # noqa: ASYNC110 (a file, polled)
+            await asyncio.sleep(0.02)
+    first_audio = time.monotonic()
+    await wait_for(lambda: bool(turns(satellite.log)), 90, "the whole reply")
+    [turn] = turns(satellite.log)
+    timings = turn["timings_ms"]
+    assert isinstance(timings, dict)
+    end_of_speech = first_audio - timings["end_of_speech_to_first_audio"] / 1000
+    [finished] = fake_ollama.finished
+    record(
+        streamed={
+            "transcript": turn["transcript"],
+            "reply": turn["reply"],
+            "first_audio_s": round(first_audio - end_of_speech, 2),
+            "backend_finished_s": round(finished - end_of_speech, 2),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import json
 from pathlib import Path
 import re
 import socket
+import time
 from typing import Any
 
 from aiohttp import web
@@ -97,8 +98,10 @@ class FakeServer:
 
     The fault "bad_chunk" streams `bad_chunk` (any JSON value) as the first chunk,
     in the server's framing, and ends the reply. `delay` is seconds of thinking
-    before the first token. `authorization` holds the Authorization header of
-    every request received (None without one).
+    before the first token, `piece_delay` seconds between streamed pieces (a
+    model's pace); `finished` gets the monotonic time each streamed reply ended.
+    `authorization` holds the Authorization header of every request received (None
+    without one).
     """
 
     models: list[str] = field(default_factory=list)
@@ -112,6 +115,8 @@ class FakeServer:
     slots: dict[str, list[str]] = field(default_factory=dict)
     bad_chunk: Any = None
     delay: float = 0.0
+    piece_delay: float = 0.0
+    finished: list[float] = field(default_factory=list)
     authorization: list[str | None] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -297,6 +302,8 @@ class FakeOllama(FakeServer):
             await response.write(json.dumps(chunk).encode() + b"\n")
             pieces = []
         for index, piece in enumerate(pieces):
+            if index:
+                await asyncio.sleep(self.piece_delay)
             chunk = copy.deepcopy(first)
             chunk["model"] = body["model"]
             chunk["message"]["content"] = piece
@@ -311,6 +318,7 @@ class FakeOllama(FakeServer):
             done_reason="stop",
         )
         await response.write(json.dumps(final).encode() + b"\n")
+        self.finished.append(time.monotonic())
         await response.write_eof()
         return response
 
@@ -401,6 +409,8 @@ class FakeOpenAI(FakeServer):
             )
             pieces = []
         for index, piece in enumerate(pieces):
+            if index:
+                await asyncio.sleep(self.piece_delay)
             delta = {"role": "assistant", "content": piece}
             await _sse(
                 response,
@@ -437,6 +447,7 @@ class FakeOpenAI(FakeServer):
             {**base, "object": "chat.completion", "choices": [], "usage": usage},
         )
         await response.write(b"data: [DONE]\n\n")
+        self.finished.append(time.monotonic())
         await response.write_eof()
         return response
 

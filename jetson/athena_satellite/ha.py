@@ -1,8 +1,14 @@
-"""Home Assistant's WebSocket API: auth, `conversation/process`, the announce event.
+"""Home Assistant's WebSocket API: auth, conversation, pipeline runs, announcements.
+
+`conversation/process` answers a command whole; an Assist pipeline run from text
+(`assist_pipeline/run`) streams the reply as the agent writes it.
 
 Message shapes: https://developers.home-assistant.io/docs/api/websocket (auth_required →
 auth → auth_ok | auth_invalid; commands carry an `id` answered by a `result` of that id;
-`subscribe_events` delivers `event` messages with the subscription's id).
+`subscribe_events` and `assist_pipeline/run` deliver `event` messages with the command's
+id). Pipeline events: HA's assist_pipeline (`PipelineEvent`: type, data, timestamp;
+`intent-progress` carries the agent's ChatLog deltas, `intent-end` the
+ConversationResult, `run-end` ends the run).
 `Connection.run()` keeps the connection up: a dropped connection or an unreachable HA is
 logged and retried with exponential backoff; a rejected token stops it (retrying cannot
 fix it) with AuthError.
@@ -118,6 +124,31 @@ CONVERSATION_RESULT = vol.Schema(
 )
 
 
+# An Assist pipeline's event (the `event` of an `event` message of assist_pipeline/run).
+PIPELINE_EVENT = vol.Schema(
+    {
+        vol.Required("type"): str,
+        vol.Optional("data", default=None): vol.Any(None, dict),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+# `assist_pipeline/pipeline/list`'s result.
+PIPELINE_LIST = vol.Schema(
+    {
+        vol.Required("pipelines"): [
+            vol.Schema(
+                {vol.Required("id"): str, vol.Required("conversation_engine"): str},
+                extra=vol.ALLOW_EXTRA,
+            )
+        ],
+        vol.Optional("preferred_pipeline", default=None): vol.Any(None, str),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+# HA's own agent: what `conversation/process` without an agent_id asks.
+DEFAULT_AGENT = "conversation.home_assistant"
+
+
 def validate_message(data: Any) -> dict[str, Any]:
     """Check one decoded message from HA against the schema of its `type`.
 
@@ -201,6 +232,8 @@ class Connection:
         self._ids = itertools.count(1)
         # Waiting requests by id: the message type that answers them, and their future.
         self._pending: dict[int, tuple[str, asyncio.Future[Any]]] = {}
+        # Pipeline runs by id: their events, then an exception if the connection drops.
+        self._runs: dict[int, asyncio.Queue[dict[str, Any] | Exception]] = {}
         self._announce_id: int | None = None
         self._closing = False
         self.auth_error: AuthError | None = None
@@ -323,6 +356,8 @@ class Connection:
             return
         if request is not None:
             self._answer(request, message)
+        elif message["type"] == "event" and message["id"] in self._runs:
+            self._runs[message["id"]].put_nowait(message["event"])
         elif message["type"] == "event" and message["id"] == self._announce_id:
             self._announce(message["event"], frame)
         elif message["type"] == "result" and message["id"] == self._announce_id:
@@ -393,6 +428,9 @@ class Connection:
                     NotConnectedError("connection to Home Assistant lost")
                 )
         self._pending.clear()
+        for events in self._runs.values():
+            events.put_nowait(NotConnectedError("connection to Home Assistant lost"))
+        self._runs.clear()
 
     async def call(self, command: dict[str, Any]) -> Any:
         """Send `command` (without id) and return its result.
@@ -404,7 +442,12 @@ class Connection:
         """
         return await asyncio.wait_for(self._call(command), self.request_timeout_s)
 
-    async def _call(self, command: dict[str, Any]) -> Any:
+    async def _call(
+        self,
+        command: dict[str, Any],
+        events: asyncio.Queue[dict[str, Any] | Exception] | None = None,
+    ) -> Any:
+        """As `call`, without its time limit; `events` gets the command's events."""
         if self.auth_error is None:
             await self.connected.wait()
         if self.auth_error is not None:
@@ -416,6 +459,8 @@ class Connection:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         answered_by = "pong" if command.get("type") == "ping" else "result"
         self._pending[command_id] = (answered_by, future)
+        if events is not None:
+            self._runs[command_id] = events
         try:
             await ws.send_json({"id": command_id, **command})
         except (aiohttp.ClientError, ConnectionError) as err:
@@ -449,6 +494,103 @@ class Connection:
         if conversation_id:
             command["conversation_id"] = conversation_id
         return parse_reply(await self.call(command))
+
+    async def pipeline_for(self, agent_id: str | None) -> str | None:
+        """Return the id of an Assist pipeline for `agent_id`, or None if none has it.
+
+        None as `agent_id` is HA's own agent; the preferred pipeline comes first.
+        Errors as for `call` (an HA without Assist pipelines answers RequestError).
+        """
+        try:
+            found = PIPELINE_LIST(
+                await self.call({"type": "assist_pipeline/pipeline/list"})
+            )
+        except vol.Invalid as err:
+            raise RequestError(
+                f"malformed pipeline list: {self._redact_excerpt(str(err))}"
+            ) from err
+        engine = agent_id or DEFAULT_AGENT
+        ids = [
+            p["id"] for p in found["pipelines"] if p["conversation_engine"] == engine
+        ]
+        if found["preferred_pipeline"] in ids:
+            return str(found["preferred_pipeline"])
+        return ids[0] if ids else None
+
+    async def converse(
+        self,
+        text: str,
+        pipeline_id: str,
+        conversation_id: str | None,
+        device_id: str | None,
+        on_text: Callable[[str], None],
+    ) -> Reply:
+        """Run the Assist pipeline `pipeline_id` on `text`; return the whole reply.
+
+        `assist_pipeline/run`, intent stage only. `on_text(piece)` gets each piece of
+        the reply as the agent streams it (the assistant's ChatLog deltas).
+
+        The pieces are what HA's own pipeline streams into its TTS; the Reply (from
+        `intent-end`) is the ConversationResult, as `process` returns it. Waits up to
+        `request_timeout_s` in all. Raises as `call`; RequestError also for the
+        pipeline's `error` event, a malformed event, or a run without an answer.
+        """
+        command: dict[str, Any] = {
+            "type": "assist_pipeline/run",
+            "start_stage": "intent",
+            "end_stage": "intent",
+            "input": {"text": text},
+            "pipeline": pipeline_id,
+        }
+        if conversation_id:
+            command["conversation_id"] = conversation_id
+        if device_id:
+            command["device_id"] = device_id
+        return await asyncio.wait_for(
+            self._converse(command, on_text), self.request_timeout_s
+        )
+
+    async def _converse(
+        self, command: dict[str, Any], on_text: Callable[[str], None]
+    ) -> Reply:
+        events: asyncio.Queue[dict[str, Any] | Exception] = asyncio.Queue()
+        reply: Reply | None = None
+        role = None
+        try:
+            await self._call(command, events)
+            while True:
+                item = await events.get()
+                if isinstance(item, Exception):
+                    raise item
+                try:
+                    event = PIPELINE_EVENT(item)
+                except vol.Invalid as err:
+                    raise RequestError(
+                        f"malformed pipeline event: {self._redact_excerpt(str(err))}"
+                    ) from err
+                data = event["data"] or {}
+                if event["type"] == "intent-progress":
+                    delta = data.get("chat_log_delta")
+                    if isinstance(delta, dict):
+                        role = delta.get("role", role)
+                        content = delta.get("content")
+                        if role == "assistant" and isinstance(content, str):
+                            on_text(content)
+                elif event["type"] == "intent-end":
+                    reply = parse_reply(data.get("intent_output"))
+                elif event["type"] == "error":
+                    raise RequestError(
+                        self._redact_excerpt(
+                            f"{data.get('code')}: {data.get('message')}"
+                        )
+                    )
+                elif event["type"] == "run-end":
+                    break
+        finally:
+            self._runs = {k: v for k, v in self._runs.items() if v is not events}
+        if reply is None:
+            raise RequestError("the pipeline run ended without an answer")
+        return reply
 
     async def close(self) -> None:
         """Stop reconnecting and close the socket."""

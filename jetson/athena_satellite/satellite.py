@@ -12,7 +12,7 @@ the timing of each stage.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 import enum
 import json
@@ -30,7 +30,7 @@ from .config import Config, WakeWordConfig
 from .ha import BACKOFF_S, Connection, NotConnectedError, RequestError
 from .recorder import CommandRecorder
 from .stt import Transcriber
-from .tts import Synthesizer, speakable
+from .tts import StreamedReply, Synthesizer, speakable
 from .vad import Endpointer, State
 from .wakeword import WakeWords
 
@@ -84,6 +84,7 @@ class TurnLog:
     text: str = ""
     reply: str = ""
     conversation_id: str | None = None
+    pipeline: str | None = None  # the Assist pipeline that streamed the reply, if any
     endpoint: str = ""
     speculative_stt: int = 0  # transcriptions started at a pause
     discarded_stt: int = 0  # of which thrown away (speech resumed)
@@ -218,10 +219,13 @@ class Satellite:
         return turn
 
     async def _answer(self, turn: TurnLog, end_of_speech: float) -> bool:
-        """Transcript → conversation/process → TTS for one command; log the turn.
+        """Transcript → Home Assistant → TTS for one command; log the turn.
 
-        `end_of_speech`: the monotonic time the command's last word was spoken.
-        Returns whether the reply asked a question (listen again without a wake word).
+        With an Assist pipeline for the word's agent, the reply is spoken sentence by
+        sentence as the agent streams it (`Connection.converse`); without one, once
+        `conversation/process` has answered. `end_of_speech`: the monotonic time the
+        command's last word was spoken. Returns whether the reply asked a question
+        (listen again without a wake word).
         """
         timings = turn.timings_ms
         start = time.monotonic()
@@ -234,60 +238,114 @@ class Satellite:
             _LOGGER.info("heard nothing to send (empty transcript)")
             self._log(turn)
             return False
-        agent = turn.agent_id
+        texts: queue.Queue[str | None] = queue.Queue()
+        said: list[float] = []  # when the first text went to TTS
+
+        def say(text: str) -> None:
+            if text:
+                said.append(time.monotonic())
+                texts.put(text)
+
+        speaking = asyncio.ensure_future(self.speak(iter(texts.get, None)))
         start = time.monotonic()
-        ask_again = False
         try:
-            reply = await self.connection.process(
-                turn.text,
-                agent,
-                self.conversations.get(agent),
-                self.config.language,
-                self.config.device_id,
+            ask_again = await self._ask(turn, say)
+        finally:
+            texts.put(None)
+            timings["ha"] = 1000 * (time.monotonic() - start)
+            first_audio = await speaking
+        if said:
+            timings["tts_total"] = 1000 * (time.monotonic() - said[0])
+        if first_audio is not None and said:
+            timings["tts_first_audio"] = 1000 * (first_audio - said[0])
+            timings["end_of_speech_to_first_audio"] = 1000 * (
+                first_audio - end_of_speech
             )
+        self._log(turn)
+        return ask_again
+
+    async def _ask(self, turn: TurnLog, say: Callable[[str], None]) -> bool:
+        """Ask HA about `turn.text`, fill the turn's reply; return if it asks again.
+
+        `say` gets each part of the reply as soon as it is known (an apology if HA
+        cannot answer).
+        """
+        agent = turn.agent_id
+        conversation_id = self.conversations.get(agent)
+        try:
+            pipeline = turn.pipeline = await self._pipeline_for(agent)
+            if pipeline is None:
+                reply = await self.connection.process(
+                    turn.text,
+                    agent,
+                    conversation_id,
+                    self.config.language,
+                    self.config.device_id,
+                )
+                say(speakable(reply.speech))
+            else:
+                stream = StreamedReply()
+
+                def streamed(piece: str) -> None:
+                    for sentence in stream.feed(piece):
+                        say(sentence)
+
+                reply = await self.connection.converse(
+                    turn.text,
+                    pipeline,
+                    conversation_id,
+                    self.config.device_id,
+                    streamed,
+                )
+                say(stream.finish(reply.speech))
         except (NotConnectedError, asyncio.TimeoutError) as err:
             _LOGGER.warning(
                 "Home Assistant did not answer %r: %s", turn.text, str(err) or "timeout"
             )
             turn.reply = SORRY_UNREACHABLE
-        except RequestError as err:  # success false, or a malformed answer
+            say(turn.reply)
+            return False
+        except RequestError as err:  # success false, a failed run, a malformed answer
             _LOGGER.warning("Home Assistant could not answer %r: %s", turn.text, err)
             turn.reply = SORRY_FAILED
-        else:
-            turn.reply = speakable(reply.speech)
-            turn.conversation_id = reply.conversation_id
-            if reply.conversation_id:
-                self.conversations.remember(agent, reply.conversation_id)
-            ask_again = reply.continue_conversation or turn.reply.endswith("?")
-        timings["ha"] = 1000 * (time.monotonic() - start)
-        if turn.reply:
-            start = time.monotonic()
-            first_audio = await self.speak(turn.reply)
-            timings["tts_total"] = 1000 * (time.monotonic() - start)
-            if first_audio is not None:
-                timings["tts_first_audio"] = 1000 * (first_audio - start)
-                timings["end_of_speech_to_first_audio"] = 1000 * (
-                    first_audio - end_of_speech
-                )
-        self._log(turn)
-        return ask_again
+            say(turn.reply)
+            return False
+        turn.reply = speakable(reply.speech)
+        turn.conversation_id = reply.conversation_id
+        if reply.conversation_id:
+            self.conversations.remember(agent, reply.conversation_id)
+        return reply.continue_conversation or turn.reply.endswith("?")
+
+    async def _pipeline_for(self, agent: str | None) -> str | None:
+        """Return the Assist pipeline that streams `agent`'s replies, or None.
+
+        None: `conversation/process` (an HA without pipelines, or none for the agent).
+        """
+        try:
+            return await self.connection.pipeline_for(agent)
+        except RequestError as err:
+            _LOGGER.info("no Assist pipeline list (%s): replies are not streamed", err)
+            return None
 
     def _log(self, turn: TurnLog) -> None:
         turn.timings_ms = {k: round(v, 1) for k, v in turn.timings_ms.items()}
         TURN_LOGGER.info(turn.as_json())
 
-    def speak_blocking(self, text: str) -> float | None:
+    def speak_blocking(self, text: str | Iterable[str]) -> float | None:
         """Synthesize `text` sentence by sentence in a thread, play each when ready.
 
+        `text` may be an iterable of texts, read as it yields them (it may block).
         Returns the monotonic time the first sentence went to the sink (None if the text
         gave no audio). Errors of the synthesizer or the sink are raised.
         """
         sentences: queue.Queue[np.ndarray | BaseException | None] = queue.Queue()
+        texts = [text] if isinstance(text, str) else text
 
         def produce() -> None:
             try:
-                for audio in self.synthesizer.sentences(text):
-                    sentences.put(audio)
+                for piece in texts:
+                    for audio in self.synthesizer.sentences(piece):
+                        sentences.put(audio)
             except Exception as err:  # handed to the playing thread, raised there
                 sentences.put(err)
             sentences.put(None)
@@ -302,7 +360,7 @@ class Satellite:
             self.sink.play(item, self.synthesizer.rate)
         return first
 
-    async def speak(self, text: str) -> float | None:
+    async def speak(self, text: str | Iterable[str]) -> float | None:
         """Say `text`; return when its first sentence played (as `speak_blocking`).
 
         A failing speaker is logged, not raised (None is returned).

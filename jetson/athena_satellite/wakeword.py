@@ -114,7 +114,7 @@ class WakeWords:
 
         openWakeWord's own reset fills the buffers with embeddings of random noise;
         a word said while some of them are still among the 16 scored (up to 1.3 s
-        after the reset) was missed ("Athena, turn on the lights" 0.3–0.6 s after
+        after the reset) was missed ("Athena, turn on the lights" 0.3 to 0.6 s after
         the satellite went idle scored 0.0). Feeding silence instead puts the
         buffers where a quiet room leaves them, so the word scores as it does there.
         """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+import time
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,19 @@ async def make_satellite(
     yield make
     for satellite in made:
         await satellite.connection.close()
+
+
+class TimedSink(WavSink):
+    """A WavSink that notes when each part started to play (monotonic s)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def play(self, audio: np.ndarray, rate: int) -> None:
+        """Note the time, then keep the audio."""
+        self.times.append(time.monotonic())
+        super().play(audio, rate)
 
 
 def words(text: str) -> list[str]:

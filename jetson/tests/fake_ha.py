@@ -5,6 +5,13 @@ auth_required → auth → auth_ok | auth_invalid; `subscribe_events` answered w
 answered with a ConversationResult dict. Shapes from HA's websocket_api (auth.py,
 messages.py) and conversation's `websocket_process`.
 
+`assist_pipeline/pipeline/list` lists `pipelines` (none by default, so the satellite
+uses `conversation/process`), and `assist_pipeline/run` from intent to intent answers
+with a `result`, then the events of HA's assist_pipeline (`run-start`, `intent-start`,
+`intent-progress` with the ChatLog deltas of `stream(command)` — `stream_delay_s`
+apart —, `intent-end` with the ConversationResult of `answer`, `run-end`; or an
+`error` event when `answer` raises), shaped as `PipelineEvent` in a websocket event.
+
 A hostile HA: `raw_answer` answers `conversation/process` with any frames instead
 (`Frame`: a str is sent as a text frame as it is, bytes as a binary frame, anything
 else as JSON), and `handshake` replaces the greeting of the next connection.
@@ -16,6 +23,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 import json
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -39,6 +47,34 @@ def conversation_result(
         },
         "conversation_id": conversation_id,
         "continue_conversation": continue_conversation,
+    }
+
+
+def pipeline(agent_id: str, pipeline_id: str = "01JATHENA") -> dict[str, Any]:
+    """One `assist_pipeline/pipeline/list` entry (HA's Pipeline.to_json())."""
+    return {
+        "conversation_engine": agent_id,
+        "conversation_language": "en",
+        "id": pipeline_id,
+        "language": "en",
+        "name": "Athena",
+        "stt_engine": None,
+        "stt_language": None,
+        "tts_engine": None,
+        "tts_language": None,
+        "tts_voice": None,
+        "wake_word_entity": None,
+        "wake_word_id": None,
+        "prefer_local_intents": False,
+    }
+
+
+def pipeline_event(command_id: int, kind: str, data: Any) -> dict[str, Any]:
+    """One event of an `assist_pipeline/run` (HA's PipelineEvent, as sent)."""
+    return {
+        "id": command_id,
+        "type": "event",
+        "event": {"type": kind, "data": data, "timestamp": "2026-11-21T08:00:00"},
     }
 
 
@@ -79,6 +115,12 @@ class FakeHA:
     subscriptions: dict[int, web.WebSocketResponse] = field(default_factory=dict)
     auth_attempts: int = 0
     delay_s: float = 0.0
+    pipelines: list[dict[str, Any]] = field(default_factory=list)
+    # The reply's pieces as the agent streams them (none: the reply comes whole).
+    stream: Callable[[dict[str, Any]], list[str]] = lambda command: []
+    stream_delay_s: float = 0.0
+    # Monotonic time each pipeline run's intent-end was sent.
+    run_ends: list[float] = field(default_factory=list)
     url: str = ""
 
     async def handler(self, request: web.Request) -> web.WebSocketResponse:
@@ -121,12 +163,49 @@ class FakeHA:
                 except Exception as err:  # answered as HA answers a failing command
                     reply = error(command["id"], "home_assistant_error", repr(err))
                 await ws.send_json(reply)
+            elif command["type"] == "assist_pipeline/pipeline/list":
+                preferred = self.pipelines[0]["id"] if self.pipelines else None
+                value = {"pipelines": self.pipelines, "preferred_pipeline": preferred}
+                await ws.send_json(result(command["id"], value))
+            elif command["type"] == "assist_pipeline/run":
+                self.commands.append(command)
+                await self._run(ws, command)
             else:
                 await ws.send_json(
                     error(command["id"], "unknown_command", "Unknown command.")
                 )
         self.sockets.remove(ws)
         return ws
+
+    async def _run(self, ws: web.WebSocketResponse, command: dict[str, Any]) -> None:
+        """Answer an `assist_pipeline/run` from intent to intent (module docstring)."""
+        run_id = command["id"]
+        text = command["input"]["text"]
+        await ws.send_json(result(run_id, None))
+        start = {"pipeline": command["pipeline"], "language": "en"}
+        start["conversation_id"] = command.get("conversation_id") or "conv-1"
+        start["runner_data"] = {"stt_binary_handler_id": None, "timeout": 300}
+        await ws.send_json(pipeline_event(run_id, "run-start", start))
+        intent_start = {"engine": "conversation.athena", "intent_input": text}
+        await ws.send_json(pipeline_event(run_id, "intent-start", intent_start))
+        await asyncio.sleep(self.delay_s)
+        deltas = [{"role": "assistant"}] + [
+            {"content": p} for p in self.stream(command)
+        ]
+        for delta in deltas:
+            progress = {"chat_log_delta": delta}
+            await ws.send_json(pipeline_event(run_id, "intent-progress", progress))
+            await asyncio.sleep(self.stream_delay_s)
+        try:
+            output = self.answer(command)
+        except Exception as err:  # HA's pipeline reports a failing agent so
+            failed = {"code": "intent-failed", "message": repr(err)}
+            await ws.send_json(pipeline_event(run_id, "error", failed))
+        else:
+            end = {"processed_locally": False, "intent_output": output}
+            self.run_ends.append(time.monotonic())
+            await ws.send_json(pipeline_event(run_id, "intent-end", end))
+        await ws.send_json(pipeline_event(run_id, "run-end", None))
 
     async def fire(self, event_type: str, data: dict[str, Any]) -> None:
         """Send an event to every subscriber (HA's `event` message)."""

@@ -152,6 +152,7 @@ def test_hey_jarvis_turn_on_the_kitchen_lights(
     turn = json.loads(result.stdout)
     assert turn["wake_word"] == "jarvis" and turn["agent_id"] == home_assistant.agent
     assert "kitchen" in words(turn["text"])
+    assert turn["pipeline"]  # Athena's pipeline (scripts/develop): the reply streamed
     assert home_assistant.rest(f"/api/states/{LIGHT}")["state"] == "on"
     reply = read_wav(out)
     assert len(reply) > 16000 * 0.3

@@ -112,7 +112,7 @@ def test_wrong_chunk_size_is_an_error() -> None:
 def test_a_word_said_right_after_a_reset_is_heard(make_config, word, text) -> None:
     """Back to idle the buffers are reset; a wake word that follows at once, or up to
     1.3 s later, fires like one after a long silence (openWakeWord's reset fills the
-    buffers with noise embeddings, and "athena" 0.3–0.6 s later scored 0.0)."""
+    buffers with noise embeddings, and "athena" 0.3 to 0.6 s later scored 0.0)."""
     words = WakeWords(make_config().wake_words)
     clip = join(speech.silence(0.5), said(text), speech.silence(1.5))
     missed = []
