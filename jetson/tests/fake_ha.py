@@ -12,7 +12,8 @@ with a `result`, then the events of HA's assist_pipeline (`run-start`, `intent-s
 apart —, `intent-end` with the ConversationResult of `answer`, `run-end`; or an
 `error` event when `answer` raises), shaped as `PipelineEvent` in a websocket event.
 
-A hostile HA: `raw_answer` answers `conversation/process` with any frames instead
+A hostile HA: `raw_run(run_id)` gives the frames sent after a pipeline run's `result`
+instead of its events, `raw_answer` answers `conversation/process` with any frames
 (`Frame`: a str is sent as a text frame as it is, bytes as a binary frame, anything
 else as JSON), and `handshake` replaces the greeting of the next connection.
 """
@@ -106,6 +107,8 @@ class FakeHA:
     answer: Callable[[dict[str, Any]], dict[str, Any]] = lambda command: (
         conversation_result(f"You said: {command['text']}", "conv-1")
     )
+    # If set: the frames an `assist_pipeline/run` gets after its result, for its id.
+    raw_run: Callable[[int], list[Frame]] | None = None
     # If set: `conversation/process` is answered with these frames instead.
     raw_answer: Callable[[dict[str, Any]], list[Frame]] | None = None
     # If not empty: sent instead of auth_required on the next connection, then closed.
@@ -182,6 +185,10 @@ class FakeHA:
         run_id = command["id"]
         text = command["input"]["text"]
         await ws.send_json(result(run_id, None))
+        if self.raw_run is not None:
+            for frame in self.raw_run(run_id):
+                await send(ws, frame)
+            return
         start = {"pipeline": command["pipeline"], "language": "en"}
         start["conversation_id"] = command.get("conversation_id") or "conv-1"
         start["runner_data"] = {"stt_binary_handler_id": None, "timeout": 300}

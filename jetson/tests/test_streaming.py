@@ -110,6 +110,33 @@ async def test_a_failed_pipeline_run_is_apologised_for(
     await task
 
 
+@pytest.mark.parametrize(
+    "events",
+    [
+        [{"type": 5, "data": {}}],  # not a pipeline event
+        [{"type": "intent-end", "data": {"intent_output": {"response": "x"}}}],
+        [{"type": "run-end", "data": None}],  # a run without an answer
+    ],
+    ids=["bad-event", "bad-result", "no-answer"],
+)
+async def test_a_malformed_pipeline_run_is_apologised_for(
+    fake_ha, make_config, make_satellite, events
+) -> None:
+    athena_pipeline(fake_ha, "Fine.", [], 0.0)
+    fake_ha.raw_run = lambda run_id: [
+        {"id": run_id, "type": "event", "event": event} for event in events
+    ]
+    satellite, _sink = make_satellite(make_config(fake_ha.url))
+    task = await started(satellite.connection)
+    turn = await satellite.process_audio(join(speech.silence(0.3), said(COMMAND)))
+    assert turn is not None and turn.reply == SORRY_FAILED
+    fake_ha.raw_run = None  # the connection goes on
+    turn = await satellite.process_audio(join(speech.silence(0.3), said(COMMAND)))
+    assert turn is not None and turn.reply == "Fine."
+    await satellite.connection.close()
+    await task
+
+
 async def test_a_connection_dropped_mid_reply_is_survived(
     fake_ha, make_config, make_satellite, transcriber
 ) -> None:
