@@ -9,8 +9,9 @@ pipeline (Wyoming STT after the satellite's endpoint, Athena, Wyoming TTS, ffmpe
 conversion to the satellite's format) lies in between; once with
 wyoming-faster-whisper as the STT, once with our speculative one (asr_service.py).
 Then a question for the model whose three-sentence reply the backend streams at a
-model's pace (`STORY_REPLY`, a word every 0.15 s): when the satellite's sink got the
-first audio and when the backend finished, both from the end of speech. Run by
+model's pace (`STORY_REPLY`, a word every 0.15 s), after a first command (wyoming-piper
+loads its voice at its first request): when the satellite's sink got the first audio
+and when the backend finished, both from the end of speech. Run by
 bench/satellite.py with HA's venv; alone:
 
     .venv/bin/python -m bench.wyoming_path      (prints the recorded JSON)
@@ -86,22 +87,39 @@ async def test_streamed_reply(
 ) -> None:
     """STORY through the model: record when its first audio and the backend's end
     came, in seconds after the end of speech."""
-    make_clips(tmp_path, {"story": f"Hey Jarvis, {STORY}"})
+    clips = {"warm": f"Hey Jarvis, {COMMANDS[0]}", "story": f"Hey Jarvis, {STORY}"}
+    make_clips(tmp_path, clips)
     fake_ollama.reply = lambda body: STORY_REPLY
     fake_ollama.piece_delay = 0.15
-    await athena_on_the_jetson(hass, fake_ollama, satellite, fake_web)
+    entity_id, entries = await athena_on_the_jetson(
+        hass, fake_ollama, satellite, fake_web
+    )
     await asyncio.sleep(2)  # HA connects to the satellite
+    # wyoming-piper loads its voice at the first request (1.5 s more here): a
+    # command first, as in use.
+    satellite.say("warm")
+    await wait_for(lambda: bool(turns(satellite.log)), 90, "the first turn")
+    await wait_for(
+        lambda: hass.states.get(entity_id).state == "idle", 60, "the satellite idle"
+    )
+    before = len(satellite.played()[0])
     satellite.say("story")
     async with asyncio.timeout(90):
-        while not satellite.played()[0]:  # noqa: ASYNC110 (a file, polled)
+        while len(satellite.played()[0]) <= before:  # noqa: ASYNC110 (a file, polled)
             await asyncio.sleep(0.02)
     first_audio = time.monotonic()
-    await wait_for(lambda: bool(turns(satellite.log)), 90, "the whole reply")
-    [turn] = turns(satellite.log)
+    await wait_for(lambda: len(turns(satellite.log)) > 1, 90, "the whole reply")
+    turn = turns(satellite.log)[-1]
     timings = turn["timings_ms"]
     assert isinstance(timings, dict)
     end_of_speech = first_audio - timings["end_of_speech_to_first_audio"] / 1000
-    [finished] = fake_ollama.finished
+    finished = fake_ollama.finished[-1]
+    await wait_for(
+        lambda: hass.states.get(entity_id).state == "idle", 60, "the satellite idle"
+    )
+    for entry_id in entries:  # before the satellite stops (as the e2e test)
+        assert await hass.config_entries.async_unload(entry_id)
+    await hass.async_block_till_done()
     record(
         streamed={
             "transcript": turn["transcript"],
