@@ -9,9 +9,9 @@ pipeline (Wyoming STT after the satellite's endpoint, Athena, Wyoming TTS, ffmpe
 conversion to the satellite's format) lies in between; once with
 wyoming-faster-whisper as the STT, once with our speculative one (asr_service.py).
 Then a question for the model whose three-sentence reply the backend streams at a
-model's pace (`STORY_REPLY`, a word every 0.15 s), after a first command (wyoming-piper
-loads its voice at its first request): when the satellite's sink got the first audio
-and when the backend finished, both from the end of speech. Run by
+model's pace (`STORY_REPLY`, a word every 0.15 s), its voice loaded first (wyoming-piper
+loads it at its first request): when the satellite's sink got the first audio and when
+the backend finished, both from the end of speech. Run by
 bench/satellite.py with HA's venv; alone:
 
     .venv/bin/python -m bench.wyoming_path      (prints the recorded JSON)
@@ -25,6 +25,9 @@ from pathlib import Path
 import time
 
 import pytest
+from wyoming.audio import AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.tts import Synthesize
 
 from homeassistant.core import HomeAssistant
 
@@ -77,6 +80,20 @@ async def test_wyoming_path(
     record(**{stt_server: turns(satellite.log)})
 
 
+async def warm_up(port: int) -> None:
+    """Have the Wyoming TTS service on `port` speak one sentence (its audio dropped)."""
+    client = AsyncTcpClient("127.0.0.1", port)
+    await client.connect()
+    try:
+        await client.write_event(Synthesize(text="Ready.").event())
+        async with asyncio.timeout(60):
+            while (event := await client.read_event()) is not None:
+                if AudioStop.is_type(event.type):
+                    return
+    finally:
+        await client.disconnect()
+
+
 @pytest.mark.parametrize("stt_server", ["speculative"])
 async def test_streamed_reply(
     hass: HomeAssistant,
@@ -87,33 +104,27 @@ async def test_streamed_reply(
 ) -> None:
     """STORY through the model: record when its first audio and the backend's end
     came, in seconds after the end of speech."""
-    clips = {"warm": f"Hey Jarvis, {COMMANDS[0]}", "story": f"Hey Jarvis, {STORY}"}
-    make_clips(tmp_path, clips)
+    make_clips(tmp_path, {"story": f"Hey Jarvis, {STORY}"})
     fake_ollama.reply = lambda body: STORY_REPLY
     fake_ollama.piece_delay = 0.15
     entity_id, entries = await athena_on_the_jetson(
         hass, fake_ollama, satellite, fake_web
     )
     await asyncio.sleep(2)  # HA connects to the satellite
-    # wyoming-piper loads its voice at the first request (1.5 s more here): a
-    # command first, as in use.
-    satellite.say("warm")
-    await wait_for(lambda: bool(turns(satellite.log)), 90, "the first turn")
-    await wait_for(
-        lambda: hass.states.get(entity_id).state == "idle", 60, "the satellite idle"
-    )
-    before = len(satellite.played()[0])
+    # wyoming-piper loads its voice at its first request (1.5 s more): one sentence
+    # first, as after any earlier reply (HA's TTS cache may answer those itself).
+    await warm_up(satellite.tts_port)
     satellite.say("story")
     async with asyncio.timeout(90):
-        while len(satellite.played()[0]) <= before:  # noqa: ASYNC110 (a file, polled)
+        while not satellite.played()[0]:  # noqa: ASYNC110 (a file, polled)
             await asyncio.sleep(0.02)
     first_audio = time.monotonic()
-    await wait_for(lambda: len(turns(satellite.log)) > 1, 90, "the whole reply")
-    turn = turns(satellite.log)[-1]
+    await wait_for(lambda: bool(turns(satellite.log)), 90, "the whole reply")
+    [turn] = turns(satellite.log)
     timings = turn["timings_ms"]
     assert isinstance(timings, dict)
     end_of_speech = first_audio - timings["end_of_speech_to_first_audio"] / 1000
-    finished = fake_ollama.finished[-1]
+    [finished] = fake_ollama.finished
     await wait_for(
         lambda: hass.states.get(entity_id).state == "idle", 60, "the satellite idle"
     )
