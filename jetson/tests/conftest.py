@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from difflib import SequenceMatcher
 from pathlib import Path
 import time
 from typing import Any
@@ -109,6 +110,17 @@ def words(text: str) -> list[str]:
     return "".join(
         c if c.isalnum() or c.isspace() else " " for c in text.lower()
     ).split()
+
+
+def sounds_like(heard: str | list[str], text: str) -> bool:
+    """Tell whether Whisper's `heard` (text or words) is `text`, allowing for a
+    misheard word: piper's sampling noise varies each rendering ("Sorry, Home
+    Assistant" was once heard "Sorry, almost assistant"). True when the words match
+    with difflib's ratio >= 0.75 (one word in about eight may differ; a sentence of
+    three or four words must match whole).
+    """
+    said = heard if isinstance(heard, list) else words(heard)
+    return SequenceMatcher(None, said, words(text)).ratio() >= 0.75
 
 
 def join(*parts: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from athena_satellite.satellite import SORRY_FAILED
 from athena_satellite.tts import speakable
 from training import speech
 
-from .conftest import join, words
+from .conftest import join, sounds_like
 from .fake_ha import HA_VERSION, TOKEN, conversation_result, result
 from .test_satellite import COMMAND, spoken
 
@@ -213,7 +213,7 @@ async def test_a_hostile_message_is_dropped_and_the_satellite_goes_on(
     assert first["reply"] == (
         f"You said: {first['text']}" if gets_answer else SORRY_FAILED
     )
-    assert words(second["text"]) == words(COMMAND)
+    assert sounds_like(second["text"], COMMAND), second["text"]
     assert second["reply"] == f"You said: {second['text']}"
     assert not run.done()
     assert satellite.connection.connects == 1  # the same connection all along
@@ -286,7 +286,7 @@ async def test_a_reply_with_control_and_bidi_characters_is_spoken_clean(
         join(speech.silence(0.3), speech.piper(COMMAND))
     )
     assert turn is not None and turn.reply == "The kitchen lights are on."
-    assert spoken(sink, transcriber) == words("The kitchen lights are on.")
+    assert sounds_like(spoken(sink, transcriber), "The kitchen lights are on.")
     satellite.on_announce(
         {"message": "\u202eSomeone\x1b is at the door.", "satellite": None}
     )
