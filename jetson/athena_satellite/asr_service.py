@@ -103,7 +103,12 @@ class SpeculativeAsrHandler(AsyncEventHandler):
                     text = (await self.recorder.transcript()).strip()
                 except RuntimeError:  # no speech at all
                     text = ""
-                _LOGGER.info("transcript %r", text)
+                _LOGGER.info(
+                    "transcript %r (%d speculative, %d discarded)",
+                    text,
+                    self.recorder.speculative,
+                    self.recorder.discarded,
+                )
                 await self.write_event(Transcript(text=text).event())
         except (KeyError, TypeError, ValueError) as err:
             _LOGGER.error("malformed %s event: %s", event.type, err)

@@ -135,10 +135,10 @@ async def speculative_asr(make_config) -> AsyncIterator[int]:
 
 
 async def test_speculative_asr_transcribes_during_the_silence(
-    speculative_asr, synthesizer
+    speculative_asr, synthesizer, caplog
 ) -> None:
     """Our ASR service: the command's audio, a silence, AudioStop → the transcript
-    comes at once (it was made during the silence), with the words said."""
+    made during the silence (one speculative transcription, kept), the words said."""
     client = await connect(speculative_asr)
     await client.write_event(Describe().event())
     info = Info.from_event(await client.read_event())
@@ -162,14 +162,13 @@ async def test_speculative_asr_transcribes_during_the_silence(
                 ).event()
             )
     await asyncio.sleep(3)  # the closing silence, as long as STT takes here
-    stopped = asyncio.get_running_loop().time()
+    caplog.set_level(logging.INFO, "athena_satellite.asr_service")
     await client.write_event(AudioStop().event())
     event = await client.read_event()
-    waited = asyncio.get_running_loop().time() - stopped
     assert event is not None and Transcript.is_type(event.type)
     heard = Transcript.from_event(event).text
     assert sounds_like(heard, "Turn on the kitchen lights."), heard
-    assert waited < 0.3, waited
+    assert "(1 speculative, 0 discarded)" in caplog.text
     await client.write_event(AudioStart(rate=RATE, width=2, channels=1).event())
     await client.write_event(AudioStop().event())  # no speech: empty, no error
     event = await client.read_event()
