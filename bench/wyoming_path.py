@@ -9,9 +9,9 @@ pipeline (Wyoming STT after the satellite's endpoint, Athena, Wyoming TTS, ffmpe
 conversion to the satellite's format) lies in between; once with
 wyoming-faster-whisper as the STT, once with our speculative one (asr_service.py).
 Then a question for the model whose three-sentence reply the backend streams at a
-model's pace (`STORY_REPLY`, a word every 0.15 s), its voice loaded first (wyoming-piper
-loads it at its first request): when the satellite's sink got the first audio and when
-the backend finished, both from the end of speech. Run by
+model's pace (`STORY_REPLY`, a word every 0.15 s), once the TTS service has loaded its
+voice (services.warm_up): when the satellite's sink got the first audio and when the
+backend finished, both from the end of speech. Run by
 bench/satellite.py with HA's venv; alone:
 
     .venv/bin/python -m bench.wyoming_path      (prints the recorded JSON)
@@ -25,9 +25,6 @@ from pathlib import Path
 import time
 
 import pytest
-from wyoming.audio import AudioStop
-from wyoming.client import AsyncTcpClient
-from wyoming.tts import Synthesize
 
 from homeassistant.core import HomeAssistant
 
@@ -80,20 +77,6 @@ async def test_wyoming_path(
     record(**{stt_server: turns(satellite.log)})
 
 
-async def warm_up(port: int) -> None:
-    """Have the Wyoming TTS service on `port` speak one sentence (its audio dropped)."""
-    client = AsyncTcpClient("127.0.0.1", port)
-    await client.connect()
-    try:
-        await client.write_event(Synthesize(text="Ready.").event())
-        async with asyncio.timeout(60):
-            while (event := await client.read_event()) is not None:
-                if AudioStop.is_type(event.type):
-                    return
-    finally:
-        await client.disconnect()
-
-
 @pytest.mark.parametrize("stt_server", ["speculative"])
 async def test_streamed_reply(
     hass: HomeAssistant,
@@ -111,9 +94,11 @@ async def test_streamed_reply(
         hass, fake_ollama, satellite, fake_web
     )
     await asyncio.sleep(2)  # HA connects to the satellite
-    # wyoming-piper loads its voice at its first request (1.5 s more): one sentence
-    # first, as after any earlier reply (HA's TTS cache may answer those itself).
-    await warm_up(satellite.tts_port)
+    await wait_for(
+        lambda: "tts service warmed up" in satellite.log.read_text(),
+        60,
+        "the TTS service's voice loaded (services.warm_up)",
+    )
     satellite.say("story")
     async with asyncio.timeout(90):
         while not satellite.played()[0]:  # noqa: ASYNC110 (a file, polled)

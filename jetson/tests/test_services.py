@@ -20,7 +20,7 @@ from wyoming.tts import Synthesize
 
 from athena_satellite import asr_service
 from athena_satellite.audio import RATE, resample
-from athena_satellite.services import Services, stt_command, tts_command
+from athena_satellite.services import Services, stt_command, tts_command, warm_up
 
 from .conftest import sounds_like
 
@@ -45,10 +45,12 @@ async def connect(port: int, timeout: float = 120) -> AsyncTcpClient:
 
 
 async def test_services_speak_and_transcribe_from_packaged_models(
-    make_config, tmp_path
+    make_config, tmp_path, caplog
 ) -> None:
     """wyoming-piper says a sentence, wyoming-faster-whisper hears it back; both
-    describe themselves as HA's wyoming integration expects; nothing is downloaded."""
+    describe themselves as HA's wyoming integration expects; nothing is downloaded;
+    the TTS service was asked for a sentence when it started (its voice loaded)."""
+    caplog.set_level(logging.INFO, "athena_satellite.services")
     stt_port, tts_port = free_port(), free_port()
     config = make_config(
         mode="wyoming",
@@ -99,6 +101,9 @@ async def test_services_speak_and_transcribe_from_packaged_models(
         await stt.disconnect()
         heard = Transcript.from_event(event).text
         assert sounds_like(heard, "Turn on the kitchen lights."), heard
+        async with asyncio.timeout(60):
+            while "tts service warmed up" not in caplog.text:
+                await asyncio.sleep(0.1)
     finally:
         await services.stop()
     assert all(p.returncode is not None for p in services.processes.values())
@@ -116,6 +121,12 @@ async def test_a_failing_service_is_restarted_not_fatal(caplog) -> None:
             await asyncio.sleep(0.1)
     await services.stop()
     assert "restarting the stt service" in caplog.text
+
+
+async def test_a_tts_service_that_never_listens_is_not_warmed_up(caplog) -> None:
+    """Warming up is best effort: nothing listening is logged, not raised."""
+    await warm_up(f"tcp://0.0.0.0:{free_port()}", timeout_s=1.0)
+    assert "could not warm up the tts service" in caplog.text
 
 
 @pytest.fixture
