@@ -56,8 +56,8 @@ async def test_a_streamed_reply_is_spoken_before_the_agent_has_finished(
     assert sink.times[0] < fake_ha.run_ends[0]
     heard = spoken(sink, transcriber)
     # Each sentence once, in order (piper's sampling noise varies a word at times).
-    assert [heard.count(w) for w in ("moon", "air", "people")] == [1, 1, 1]
-    assert heard.index("moon") < heard.index("air") < heard.index("people")
+    assert sounds_like(heard, reply), heard
+    assert abs(len(heard) - len(words(reply))) <= 2, heard
     [run] = fake_ha.commands
     assert run["type"] == "assist_pipeline/run"
     assert (run["start_stage"], run["end_stage"]) == ("intent", "intent")
