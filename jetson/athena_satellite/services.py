@@ -115,6 +115,19 @@ def tts_command(config: Config) -> list[str]:
     return command
 
 
+async def connect_when_listening(client: AsyncTcpClient) -> None:
+    """Connect `client`, trying again every 0.5 s until its service listens.
+
+    A service loads its model before it listens. No limit: callers bound the wait.
+    """
+    while True:
+        try:
+            await client.connect()
+            return
+        except OSError:
+            await asyncio.sleep(0.5)
+
+
 async def warm_up(uri: str, timeout_s: float = 120.0) -> None:
     """Have the Wyoming TTS service at `uri` speak WARM_UP_TEXT; drop the audio.
 
@@ -128,12 +141,7 @@ async def warm_up(uri: str, timeout_s: float = 120.0) -> None:
     )
 
     async def speak() -> None:
-        while True:
-            try:
-                await client.connect()
-                break
-            except OSError:
-                await asyncio.sleep(0.5)
+        await connect_when_listening(client)
         await client.write_event(Synthesize(text=WARM_UP_TEXT).event())
         while (event := await client.read_event()) is not None:
             if AudioStop.is_type(event.type):

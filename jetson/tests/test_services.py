@@ -20,7 +20,13 @@ from wyoming.tts import Synthesize
 
 from athena_satellite import asr_service
 from athena_satellite.audio import RATE, resample
-from athena_satellite.services import Services, stt_command, tts_command, warm_up
+from athena_satellite.services import (
+    Services,
+    connect_when_listening,
+    stt_command,
+    tts_command,
+    warm_up,
+)
 
 from .conftest import sounds_like
 
@@ -33,15 +39,10 @@ def free_port() -> int:
 
 async def connect(port: int, timeout: float = 120) -> AsyncTcpClient:
     """Connect once the service listens (it loads its model first)."""
+    client = AsyncTcpClient("127.0.0.1", port)
     async with asyncio.timeout(timeout):
-        while True:
-            client = AsyncTcpClient("127.0.0.1", port)
-            try:
-                await client.connect()
-            except OSError:
-                await asyncio.sleep(0.5)
-                continue
-            return client
+        await connect_when_listening(client)
+    return client
 
 
 async def test_services_speak_and_transcribe_from_packaged_models(
