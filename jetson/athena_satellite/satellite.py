@@ -1,12 +1,15 @@
 """The satellite: a state machine fed 80 ms audio chunks and HA's announcements.
 
-idle (wake words) → listening (VAD endpointing, STT started speculatively at each
-pause: recorder.py) → answering (the transcript → Home Assistant → TTS sentence by
-sentence) → idle, or listening again without a wake word when the reply asks a
-question (continue conversation). An announcement from HA waits for idle, then
-idle → announcing → idle. The microphone is ignored while the satellite answers or
-announces (half duplex), so it never answers itself. Every turn logs one JSON line with
-the timing of each stage.
+idle (wake words, stage 1) → verifying (stage 2: Whisper confirms the word in the last
+two seconds; the chunks heard meanwhile wait, in the microphone's queue and here, and go
+to the command or back to stage 1, so the command's first word is never lost) →
+listening (VAD endpointing, STT started speculatively at each pause: recorder.py) →
+answering (the transcript → Home Assistant → TTS sentence by sentence) → idle, or
+listening again without a wake word when the reply asks a question (continue
+conversation). An announcement from HA waits for idle, then idle → announcing → idle.
+The microphone is ignored while the satellite answers or announces (half duplex), so it
+never answers itself. Every turn logs one JSON line with the timing of each stage. The
+chime plays once the word is verified.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .recorder import CommandRecorder
 from .stt import Transcriber
 from .tts import Synthesizer, speakable
 from .vad import Endpointer, State
+from .verify import AFTER_CHUNKS, Verdict, Verifier
 from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ class Mode(enum.Enum):
     """What the satellite is doing, so what it does with the next chunk."""
 
     IDLE = "idle"  # chunks go to the wake words; announcements may be spoken
+    VERIFYING = "verifying"  # stage 1 fired: chunks wait for stage 2's verdict
     LISTENING = "listening"  # chunks go to the VAD (and STT at pauses) until the end
     ANSWERING = "answering"  # transcript → HA → TTS of the reply; chunks are ignored
     ANNOUNCING = "announcing"  # speaking an announcement; chunks are ignored
@@ -99,7 +104,8 @@ class Satellite:
 
     The engines are passed in (tests and the benchmark share them between satellites);
     `connection` is the HA WebSocket connection, already running or about to. `clock`
-    is the time conversations expire by (see Conversations).
+    is the time conversations expire by (see Conversations). `verifier` is stage 2 for
+    the words configured with `verify` (they wake unverified without one).
     """
 
     def __init__(  # noqa: PLR0917 (one argument per engine)
@@ -112,9 +118,11 @@ class Satellite:
         transcriber: Transcriber,
         synthesizer: Synthesizer,
         *,
+        verifier: Verifier | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
+        self.verifier = verifier
         self.connection = connection
         connection.on_announce = self.on_announce
         self.sink = sink
@@ -128,6 +136,9 @@ class Satellite:
         self.announcements: asyncio.Queue[str] = asyncio.Queue()
         self.conversations = Conversations(config.conversation_timeout_s, clock)
         self._wake_time = 0.0
+        self._candidate: WakeWordConfig | None = None  # the word being verified
+        self._held: list[np.ndarray] = []  # chunks heard since stage 1 fired
+        self._verdict: Verdict | None = None  # stage 2's, for the current command
 
     def on_announce(self, data: dict[str, Any]) -> None:
         """Queue an `athena_announce` event's message if it is for this satellite.
@@ -163,7 +174,54 @@ class Satellite:
         self.mode = Mode.LISTENING
         self.word = word
         self._wake_time = time.monotonic()
+        self._verdict = None
         self.recorder.reset(start_timeout_s, after_wake)
+
+    def wake(self, word: WakeWordConfig, verdict: Verdict | None = None) -> None:
+        """Wake for `word` (verified by `verdict`, if stage 2 ran): chime, listen."""
+        _LOGGER.info(
+            "wake word %s%s",
+            word.name,
+            f" (verified {verdict.score:.3f}: {verdict.text!r})" if verdict else "",
+        )
+        self.listen(word, after_wake=True)
+        self._verdict = verdict
+        if self.config.chime:
+            threading.Thread(
+                target=self.sink.play,
+                args=(chime(self.synthesizer.rate), self.synthesizer.rate),
+                daemon=True,
+            ).start()
+
+    async def _verify(self, chunk: np.ndarray) -> TurnLog | None:
+        """Hold `chunk`; once AFTER_CHUNKS are held, run stage 2 and replay them.
+
+        Accepted: the satellite wakes and the held chunks start the command. Rejected:
+        they go back to stage 1. Returns a turn if the replayed chunks ended one.
+        """
+        word = self._candidate
+        assert word is not None and self.verifier is not None
+        self._held.append(chunk)
+        if len(self._held) < AFTER_CHUNKS:
+            return None
+        held, self._held = self._held, []
+        audio = np.concatenate([self.wake_words.recent(), *held])
+        verdict = await asyncio.to_thread(self.verifier.verify, word, audio)
+        if verdict.accepted:
+            self.wake(word, verdict)
+        else:
+            _LOGGER.info(
+                "wake word %s not verified (%.3f: %r, %.0f ms)",
+                word.name,
+                verdict.score,
+                verdict.text,
+                verdict.ms,
+            )
+            self.mode = Mode.IDLE
+        turn = None
+        for replayed in held:
+            turn = turn or await self.handle(replayed)
+        return turn
 
     async def handle(self, chunk: np.ndarray) -> TurnLog | None:
         """Process one 80 ms chunk; return the TurnLog when a turn was answered.
@@ -174,15 +232,14 @@ class Satellite:
             name = self.wake_words.process(chunk)
             if name is not None:
                 word = next(w for w in self.config.wake_words if w.name == name)
-                _LOGGER.info("wake word %s", name)
-                self.listen(word, after_wake=True)
-                if self.config.chime:
-                    threading.Thread(
-                        target=self.sink.play,
-                        args=(chime(self.synthesizer.rate), self.synthesizer.rate),
-                        daemon=True,
-                    ).start()
+                if word.verify and self.verifier is not None:
+                    self.mode = Mode.VERIFYING
+                    self._candidate = word
+                else:
+                    self.wake(word)
             return None
+        if self.mode is Mode.VERIFYING:
+            return await self._verify(chunk)
         if self.mode is not Mode.LISTENING:
             return None
         recorder = self.recorder
@@ -200,6 +257,8 @@ class Satellite:
         decided = time.monotonic()
         speech_end = result.speech_end or 0
         turn = TurnLog(word.name, word.agent_id, endpoint=result.state.value)
+        if self._verdict is not None:
+            turn.timings_ms["verify"] = self._verdict.ms
         turn.timings_ms["wake_to_end_of_speech"] = 1000 * (decided - self._wake_time)
         speech_s = (speech_end - (result.speech_start or 0)) / RATE
         turn.timings_ms["speech"] = 1000 * speech_s
@@ -324,6 +383,7 @@ class Satellite:
         pad_s = max(1.0, self.config.vad.silence_s + 0.5)
         padded = np.concatenate([audio, np.zeros(int(pad_s * RATE), np.int16)])
         self.mode = Mode.IDLE
+        self._held = []
         self.wake_words.reset()
         turn, woke = await self._feed(padded, realtime)
         if turn is not None or woke:
@@ -343,7 +403,7 @@ class Satellite:
             if realtime:
                 due = start + index * CHUNK_SAMPLES / RATE
                 await asyncio.sleep(due - time.monotonic())
-            idle = self.mode is Mode.IDLE
+            idle = self.mode in (Mode.IDLE, Mode.VERIFYING)
             if (turn := await self.handle(chunk)) is not None:
                 return turn, True
             woke = woke or (idle and self.mode is Mode.LISTENING)
@@ -414,9 +474,13 @@ def build(
 
     `sink` defaults to the configured ALSA output; a `transcriber` or `synthesizer`
     already loaded is used instead of loading another; `backoff_s` are the delays
-    between reconnects to HA, `clock` the time conversations expire by. Raises
-    FileNotFoundError for a missing wake-word or voice model.
+    between reconnects to HA, `clock` the time conversations expire by. Stage 2
+    shares the transcriber's Whisper model. Raises FileNotFoundError for a missing
+    wake-word or voice model.
     """
+    transcriber = transcriber or Transcriber(
+        config.stt_model_dir, config.stt_device, config.stt_beam_size
+    )
     connection = Connection(
         config.url,
         config.token,
@@ -429,9 +493,13 @@ def build(
         sink if sink is not None else AlsaSink(config.output_device),
         WakeWords(config.wake_words),
         Endpointer(config.vad),
-        transcriber
-        or Transcriber(config.stt_model_dir, config.stt_device, config.stt_beam_size),
+        transcriber,
         synthesizer or Synthesizer(config.tts_model, config.tts_length_scale),
+        verifier=(
+            Verifier(transcriber.model, config.language)
+            if any(w.verify for w in config.wake_words)
+            else None
+        ),
         clock=clock,
     )
 
