@@ -1,15 +1,15 @@
 """The satellite: a state machine fed 80 ms audio chunks and HA's announcements.
 
 idle (wake words, stage 1) → verifying (stage 2: Whisper confirms the word in the last
-two seconds; the chunks heard meanwhile wait, in the microphone's queue and here, and go
-to the command or back to stage 1, so the command's first word is never lost) →
-listening (VAD endpointing, STT started speculatively at each pause: recorder.py) →
-answering (the transcript → Home Assistant → TTS sentence by sentence) → idle, or
-listening again without a wake word when the reply asks a question (continue
-conversation). An announcement from HA waits for idle, then idle → announcing → idle.
-The microphone is ignored while the satellite answers or announces (half duplex), so it
-never answers itself. Every turn logs one JSON line with the timing of each stage. The
-chime plays once the word is verified.
+two seconds; stage 1 scores the chunks that follow until the word is over; they, and
+those heard during the check, wait in this object and in the microphone's queue, then
+start the command, so its first word is never lost) → listening (VAD endpointing, STT
+started speculatively at each pause: recorder.py) → answering (the transcript → Home
+Assistant → TTS sentence by sentence) → idle, or listening again without a wake word
+when the reply asks a question (continue conversation). An announcement from HA waits
+for idle, then idle → announcing → idle. The microphone is ignored while the satellite
+answers or announces (half duplex), so it never answers itself. Every turn logs one JSON
+line with the timing of each stage. The chime plays once the word is verified.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .recorder import CommandRecorder
 from .stt import Transcriber
 from .tts import Synthesizer, speakable
 from .vad import Endpointer, State
-from .verify import AFTER_CHUNKS, Verdict, Verifier
+from .verify import Verdict, Verifier, word_over
 from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Satellite:
         self.announcements: asyncio.Queue[str] = asyncio.Queue()
         self.conversations = Conversations(config.conversation_timeout_s, clock)
         self._wake_time = 0.0
-        self._candidate: WakeWordConfig | None = None  # the word being verified
+        self._candidates: list[WakeWordConfig] = []  # the words to verify, in order
         self._held: list[np.ndarray] = []  # chunks heard since stage 1 fired
         self._verdict: Verdict | None = None  # stage 2's, for the current command
 
@@ -194,22 +194,32 @@ class Satellite:
             ).start()
 
     async def _verify(self, chunk: np.ndarray) -> TurnLog | None:
-        """Hold `chunk`; once AFTER_CHUNKS are held, run stage 2 and replay them.
+        """Score and hold `chunk`; once the first candidate's word is over, run stage 2.
 
-        Accepted: the satellite wakes and the held chunks start the command. Rejected:
-        they go back to stage 1. Returns a turn if the replayed chunks ended one.
+        Stage 1 goes on scoring the held chunks (`word_over` needs its score; another
+        word it fires for meanwhile is verified after the first). Accepted: the
+        satellite wakes and the held chunks start the command. All rejected: back to
+        idle, the words' refractory times lifted. Returns a turn if the held chunks
+        ended one.
         """
-        word = self._candidate
-        assert word is not None and self.verifier is not None
+        assert self._candidates and self.verifier is not None
+        if (name := self.wake_words.process(chunk)) is not None:
+            self._candidates.append(self._word(name))
         self._held.append(chunk)
-        if len(self._held) < AFTER_CHUNKS:
+        if not word_over(self.wake_words, self._candidates[0], len(self._held)):
             return None
         held, self._held = self._held, []
-        audio = np.concatenate([self.wake_words.recent(), *held])
-        verdict = await asyncio.to_thread(self.verifier.verify, word, audio)
-        if verdict.accepted:
-            self.wake(word, verdict)
-        else:
+        candidates, self._candidates = self._candidates, []
+        for word in candidates:
+            verdict = await asyncio.to_thread(
+                self.verifier.verify, word, self.wake_words.recent()
+            )
+            if verdict.accepted:
+                self.wake(word, verdict)
+                turn = None
+                for replayed in held:
+                    turn = turn or await self.handle(replayed)
+                return turn
             _LOGGER.info(
                 "wake word %s not verified (%.3f: %r, %.0f ms)",
                 word.name,
@@ -217,11 +227,12 @@ class Satellite:
                 verdict.text,
                 verdict.ms,
             )
-            self.mode = Mode.IDLE
-        turn = None
-        for replayed in held:
-            turn = turn or await self.handle(replayed)
-        return turn
+            self.wake_words.unblock(word.name)
+        self.mode = Mode.IDLE
+        return None
+
+    def _word(self, name: str) -> WakeWordConfig:
+        return next(w for w in self.config.wake_words if w.name == name)
 
     async def handle(self, chunk: np.ndarray) -> TurnLog | None:
         """Process one 80 ms chunk; return the TurnLog when a turn was answered.
@@ -231,10 +242,10 @@ class Satellite:
         if self.mode is Mode.IDLE:
             name = self.wake_words.process(chunk)
             if name is not None:
-                word = next(w for w in self.config.wake_words if w.name == name)
+                word = self._word(name)
                 if word.verify and self.verifier is not None:
                     self.mode = Mode.VERIFYING
-                    self._candidate = word
+                    self._candidates = [word]
                 else:
                     self.wake(word)
             return None
@@ -383,7 +394,7 @@ class Satellite:
         pad_s = max(1.0, self.config.vad.silence_s + 0.5)
         padded = np.concatenate([audio, np.zeros(int(pad_s * RATE), np.int16)])
         self.mode = Mode.IDLE
-        self._held = []
+        self._held, self._candidates = [], []
         self.wake_words.reset()
         turn, woke = await self._feed(padded, realtime)
         if turn is not None or woke:

@@ -1,9 +1,8 @@
 """Stage 2 of the wake word: Whisper, loaded for STT anyway, confirms stage 1.
 
 Stage 1 (openWakeWord, wakeword.py) runs at a threshold chosen for recall; when it
-fires, the satellite verifies the last WINDOW_S of audio (which ends AFTER_CHUNKS
-chunks after the fire, so the word is whole even when stage 1 fired inside it) before
-waking.
+fires, the satellite holds the next chunks until the word is over (`word_over`), then
+verifies the last WINDOW_S of audio before waking.
 
 Whisper base mishears names in unusual voices ("Athena" in an espeak-ng voice comes out
 as "I see you" or "Happy Earth"), so the verifier does not match the transcript's words;
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import RATE, chunks
+from .audio import CHUNK_SAMPLES, RATE, chunks
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -39,9 +38,11 @@ if TYPE_CHECKING:
 
 # The window verified: the wake word and what surrounds it ("hey jarvis" is ~0.8 s).
 WINDOW_S = 2.0
-# Chunks heard after stage 1 fired before verifying (0.32 s): stage 1 at a recall
-# threshold can fire before the word's last syllable.
+# Chunks heard after stage 1 fired before verifying: at least AFTER_CHUNKS (0.32 s),
+# more while the word's stage-1 score stays at its threshold (a recall threshold fires
+# inside the word, "hey jar…"), MAX_AFTER_CHUNKS (0.96 s) at most.
 AFTER_CHUNKS = 4
+MAX_AFTER_CHUNKS = 12
 # A transcript of a 2 s window is a few words; a longer one is a hallucination loop.
 MAX_TOKENS = 16
 # Whisper's encoder reads 30 s; the window padded to 5 s keeps its transcripts and costs
@@ -151,44 +152,53 @@ class Verifier:
         )
 
 
+def word_over(words: WakeWords, word: WakeWordConfig, held: int) -> bool:
+    """Tell whether `held` chunks after stage 1 fired for `word` are enough to verify.
+
+    `words` has scored those chunks: AFTER_CHUNKS at least, then until its score falls
+    under the threshold, MAX_AFTER_CHUNKS at most.
+    """
+    return held >= AFTER_CHUNKS and (
+        words.score(word.name) < word.threshold or held >= MAX_AFTER_CHUNKS
+    )
+
+
 def stream(
     words: WakeWords, verifier: Verifier | None, audio: np.ndarray
 ) -> list[tuple[str, int, Verdict | None]]:
     """Run both stages over `audio` (int16, 16 kHz) as the satellite does, offline.
 
-    As Satellite.handle: when stage 1 fires for a word with `verify`, AFTER_CHUNKS more
-    chunks are held, stage 2 verifies, and a rejection replays the held chunks to stage
-    1; an acceptance counts as a wake (the satellite would record the command; here
-    stage 1 goes on). Returns (word, sample after the chunk stage 1 fired on, verdict or
-    None if unverified) for every stage-1 detection, accepted or not.
+    As Satellite.handle: when stage 1 fires for a word with `verify`, the next chunks
+    are scored and held until `word_over`, then stage 2 verifies it and any other word
+    stage 1 fired for meanwhile, in order, until one is accepted; a rejection ends the
+    word's refractory time, an acceptance counts as a wake (the satellite would record
+    the command from the held chunks; here stage 1 goes on). Returns (word, sample
+    after the chunk stage 1 fired on, verdict or None if unverified) for every stage-1
+    detection, accepted or not.
     """
     words.reset()
     found: list[tuple[str, int, Verdict | None]] = []
-    pending: list[tuple[np.ndarray, int]] = []  # replayed chunks, with their end
-    candidate: tuple[WakeWordConfig, int] | None = None
-    held: list[tuple[np.ndarray, int]] = []
-    source = ((c, (i + 1) * len(c)) for i, c in enumerate(chunks(audio)))
-    while pending or (item := next(source, None)) is not None:
-        chunk, end = pending.pop(0) if pending else item
-        if candidate is not None:
-            held.append((chunk, end))
-            if len(held) < AFTER_CHUNKS:
-                continue
-            word, fired = candidate
-            assert verifier is not None
-            window = np.concatenate([words.recent(), *(c for c, _ in held)])
-            verdict = verifier.verify(word, window)
-            found.append((word.name, fired, verdict))
-            if not verdict.accepted:
-                pending = held + pending
-            candidate, held = None, []
-            continue
+    candidates: list[tuple[WakeWordConfig, int]] = []  # the first decides the hold
+    held = 0
+    for index, chunk in enumerate(chunks(audio), 1):
         name = words.process(chunk)
-        if name is None:
+        if name is not None:
+            word = next(w for w in words.words if w.name == name)
+            if word.verify and verifier is not None:
+                candidates.append((word, index * CHUNK_SAMPLES))
+            elif not candidates:
+                found.append((name, index * CHUNK_SAMPLES, None))
+        if not candidates:
             continue
-        word = next(w for w in words.words if w.name == name)
-        if word.verify and verifier is not None:
-            candidate = (word, end)
-        else:
-            found.append((name, end, None))
+        held += 1
+        if held <= 1 or not word_over(words, candidates[0][0], held - 1):
+            continue
+        assert verifier is not None
+        for word, fired in candidates:
+            verdict = verifier.verify(word, words.recent())
+            found.append((word.name, fired, verdict))
+            if verdict.accepted:
+                break
+            words.unblock(word.name)
+        candidates, held = [], 0
     return found

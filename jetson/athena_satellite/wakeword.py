@@ -122,6 +122,14 @@ class WakeWords:
         self._streak = [0] * len(self.words)  # consecutive chunks at or above threshold
         self._history.clear()
 
+    def score(self, name: str) -> float:
+        """Return `name`'s score on the last chunk (0-1)."""
+        return self.scores[[w.name for w in self.words].index(name)]
+
+    def unblock(self, name: str) -> None:
+        """End `name`'s refractory time (stage 2 rejected it, the word may follow)."""
+        self._blocked_until[[w.name for w in self.words].index(name)] = 0
+
     def recent(self) -> np.ndarray:
         """Return the last chunks since the reset (int16, HISTORY_CHUNKS at most)."""
         if not self._history:
