@@ -32,7 +32,7 @@ async def feed(satellite, audio) -> list:
 
 
 @pytest.mark.parametrize(
-    ("phrase", "name"), [("Athena,", "athena"), ("Hey Jarvis,", "jarvis")]
+    ("phrase", "name"), [("Hey Athena,", "athena"), ("Hey Jarvis,", "jarvis")]
 )
 async def test_each_word_wakes_athenas_agent_and_keeps_the_first_word(
     fake_ha, make_config, make_satellite, phrase, name
