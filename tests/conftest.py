@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import date, timedelta
 import json
 from typing import Any
 from unittest.mock import patch
@@ -223,6 +224,15 @@ def forecast_rows(name: str) -> list[dict[str, Any]]:
     """
     body = json.loads((FIXTURES / "ha-weather" / name).read_text())
     return list(next(iter(body.values()))["forecast"])
+
+
+def forecast_from(start: date) -> list[dict[str, Any]]:
+    """The captured open_meteo daily forecast, re-dated to start on `start`."""
+    rows = forecast_rows("get_forecasts-response-open_meteo-daily.json")
+    return [
+        {**row, "datetime": f"{start + timedelta(days=i)}T00:00:00+00:00"}
+        for i, row in enumerate(rows)
+    ]
 
 
 async def setup_athena_with_web(

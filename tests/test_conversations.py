@@ -7,7 +7,7 @@ as weather.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -18,7 +18,7 @@ from homeassistant.helpers import intent
 
 from .conftest import (
     ask,
-    forecast_rows,
+    forecast_from,
     setup_athena_with_web,
     speech,
     weather_entity,
@@ -53,15 +53,7 @@ async def athena(
 ) -> str:
     """Athena with a weather entity whose forecast starts today."""
     freezer.move_to(NOW)
-    rows = forecast_rows("get_forecasts-response-open_meteo-daily.json")
-    start = date(2026, 10, 3)
-    await weather_entity(
-        hass,
-        [
-            {**row, "datetime": f"{start + timedelta(days=i)}T00:00:00+00:00"}
-            for i, row in enumerate(rows)
-        ],
-    )
+    await weather_entity(hass, forecast_from(date(2026, 10, 3)))
     fake_ollama.reply = _repeat_first_fact
     return await setup_athena_with_web(hass, fake_ollama, fake_web)
 
@@ -75,7 +67,9 @@ async def test_weather_follow_ups(
     assert speech(second).startswith("Tomorrow (Sunday, October 4)")
     third = await ask(hass, "and in denver?", athena, first.conversation_id)
     facts = _facts(fake_ollama.chat_requests()[-1].body)
-    assert facts[0] == "Weather for Enschede, Overijssel, The Netherlands:"  # geocoded
+    assert facts[0] == (  # geocoded
+        "Weather for Enschede, Overijssel, The Netherlands, in degrees Celsius:"
+    )
     assert facts[1].startswith("Tomorrow (Sunday, October 4)")  # the day is kept
     assert speech(third) == facts[1]
 

@@ -137,10 +137,13 @@ async def test_current_conditions_from_the_entity_and_from_open_meteo(
 
     await ask(hass, "what's the temperature outside right now", agent)
     facts = fake_ollama.chat_requests()[-1].body["messages"][-1]["content"]
-    assert "Now: rain, temperature 8 °C" in facts
+    assert "Now: rainy, temperature 8 degrees." in facts
     await ask(hass, "what's the weather like in enschede right now", agent)
     facts = fake_ollama.chat_requests()[-1].body["messages"][-1]["content"]
-    assert "Now: partly cloudy, temperature 18 °C, humidity 66%, wind 4 km/h" in facts
+    assert (
+        "Now: partly cloudy, temperature 18 degrees.\n"
+        "Now also: humidity 66 percent, wind 4 kilometers per hour." in facts
+    )
     forecast = [q for p, q in fake_web.requests if p.endswith("/v1/forecast")]
     assert "apparent_temperature" in forecast[-1]["current"]
 

@@ -117,7 +117,15 @@ async def test_every_path_records_its_turn_note(
     freezer.move_to("2021-11-24T18:00:00+00:00")
     await weather_entity(hass, forecast_rows(DAILY))
     agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
-    fake_ollama.reply = lambda body: "It will be rainy."
+    # A fact reply must carry the facts (completeness): the model copies the day.
+    fake_ollama.reply = lambda body: next(
+        (
+            line
+            for line in body["messages"][-1]["content"].splitlines()
+            if line.startswith("Tomorrow (")
+        ),
+        "It will be rainy.",
+    )
     first = await ask(hass, "hello", agent)
     conversation_id = first.conversation_id
     for text in ("who wrote hamlet", "what's the weather tomorrow", "what time is it"):

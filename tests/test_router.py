@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from custom_components.athena.followup import resolve
 from custom_components.athena.router import Category, normalize, route, team_of
 
 DEV_SET = Path(__file__).parents[2] / "shared" / "eval" / "dev_utterances.yaml"
@@ -265,3 +266,38 @@ def test_own_dev_set_accuracy() -> None:
     items = yaml.safe_load(OWN_DEV_SET.read_text())
     right = sum(route(item["text"]).category == item["category"] for item in items)
     assert right / len(items) >= 0.97
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who wrote hamlet",
+        "tell me a joke",
+        "when was it written",
+        "how do you make pancakes",
+        "can you sing",
+    ],
+)
+def test_a_question_of_its_own_after_a_weather_answer_is_not_a_place(
+    text: str,
+) -> None:
+    """Short general questions after a forecast are not "the weather in <text>"."""
+    previous = route("will it rain tomorrow")
+    assert resolve(text, route(text), previous).category is Category.GENERAL
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("and in denver?", "denver"),
+        ("what about paris", "paris"),
+        ("boston?", "boston"),
+    ],
+)
+def test_a_place_after_a_weather_answer_is_that_places_weather(
+    text: str, place: str
+) -> None:
+    previous = route("will it rain tomorrow")
+    resolved = resolve(text, route(text), previous)
+    assert resolved.category is Category.WEATHER
+    assert resolved.slots == {"when": "tomorrow", "location": place}

@@ -24,7 +24,7 @@ from custom_components.athena.const import (
     CONF_HOME_AIRPORT,
 )
 from custom_components.athena.sources.sports import candidate_leagues, spoken_time
-from custom_components.athena.sources.weather import periods
+from custom_components.athena.sources.weather import Units, periods, summarize
 
 from .conftest import (
     ESPN,
@@ -77,12 +77,38 @@ async def test_weather_entity_daily_facts_reach_the_model(
     result = await ask(hass, "will it rain tomorrow", agent)
     assert speech(result) == "Yes, rain tomorrow with a high of 8 °C."
     facts = _facts(fake_ollama)
-    assert facts.startswith("will it rain tomorrow\n\n[Weather for Home:")
-    assert "Tomorrow (Wednesday, November 24): rain, high 8 °C, low 6 °C" in facts
+    assert facts.startswith(
+        "will it rain tomorrow\n\n[Weather for Home, in degrees Celsius:"
+    )
+    assert (
+        "Tomorrow (Wednesday, November 24): rainy, high 8 degrees, low 6 degrees"
+        in facts
+    )
     # The system prompt stays the persona: the facts ride on the user message.
     system = fake_ollama.chat_requests()[-1].body["messages"][0]["content"]
     assert "Weather" not in system
     assert fake_web.requests == []  # the entity answered, not Open-Meteo
+
+
+async def test_weather_worked_example_comes_last(
+    hass: HomeAssistant,
+    fake_ollama: FakeOllama,
+    fake_web: FakeWeb,
+    home_forecast: str,
+) -> None:
+    """A fact turn sends a worked example of its kind just before the question;
+    the next turn's prompt starts with everything before that example, byte for
+    byte, so the backend's KV cache still holds it."""
+    agent = home_forecast
+    first = await ask(hass, "will it rain tomorrow", agent)
+    await ask(hass, "who wrote hamlet", agent, first.conversation_id)
+    weather, hamlet = (r.body["messages"] for r in fake_ollama.chat_requests())
+    example_question, example_answer, question = weather[-3:]
+    assert example_question["content"].startswith("will it rain tomorrow\n\n[")
+    assert "Tomorrow (Monday, March 2)" in example_question["content"]
+    assert example_answer["role"] == "assistant"
+    assert question["content"].startswith("will it rain tomorrow\n\n[Weather for")
+    assert hamlet[: len(weather) - 2] == [*weather[:-3], question]
 
 
 async def test_ungrounded_number_is_replaced_by_the_template(
@@ -109,7 +135,7 @@ async def test_backend_down_gives_the_template_answer(
     result = await ask(hass, "will it rain tomorrow", agent)
     assert result.response.response_type.value == "action_done"
     assert speech(result).startswith("In Home: Tomorrow (Wednesday, November 24): rain")
-    assert "high 8 °C, low 6 °C" in speech(result)
+    assert "high 8 degrees, low 6 degrees" in speech(result)
 
 
 async def test_hourly_only_entity_tonight(
@@ -129,7 +155,7 @@ async def test_hourly_only_entity_tonight(
     agent = await setup_athena_with_web(hass, fake_ollama, fake_web)
     await ask(hass, "what's the weather tonight", agent)
     assert "Tonight (Monday, August 12): thunderstorms with rain" in _facts(fake_ollama)
-    assert "89% chance of precipitation" in _facts(fake_ollama)
+    assert "89 percent chance of precipitation" in _facts(fake_ollama)
 
 
 async def test_open_meteo_for_a_named_place(
@@ -149,9 +175,12 @@ async def test_open_meteo_for_a_named_place(
     assert forecast[1]["timezone"] == "Europe/Amsterdam"
     assert "temperature_unit" not in forecast[1]  # metric: Open-Meteo's defaults
     facts = _facts(fake_ollama)
-    assert "Weather for Enschede, Overijssel, The Netherlands:" in facts
+    assert (
+        "Weather for Enschede, Overijssel, The Netherlands, in degrees Celsius:"
+        in facts
+    )
     assert "Tomorrow (Sunday, October 4): fog" in facts
-    assert "8% chance of precipitation" in facts
+    assert "8 percent chance of precipitation" in facts
     # The same question again is served from the cache.
     await ask(hass, "is it going to rain in enschede tomorrow", agent)
     assert len(fake_web.hits("/open_meteo")) == 1
@@ -228,6 +257,24 @@ def test_periods_tonight_after_midnight_and_weekday_roll_over() -> None:
     assert [p.label for p in periods("weekend", sunday)] == ["Today"]
     (tomorrow,) = periods("tomorrow", datetime(2026, 12, 31, 23, 0, tzinfo=zone))
     assert tomorrow.start.date().isoformat() == "2027-01-01"
+
+
+@pytest.mark.parametrize(
+    ("amount", "spoken"),
+    [(1.0, "1 inch of"), (0.6, "0.6 inches of"), (2, "2 inches of")],
+)
+def test_precipitation_is_spoken_in_words_with_its_number(
+    amount: float, spoken: str
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    (day,) = periods("tomorrow", datetime(2026, 11, 21, 9, tzinfo=ZoneInfo("UTC")))
+    row = {"datetime": "2026-11-22T00:00:00+00:00", "temperature": 50}
+    line = summarize(day, [{**row, "precipitation": amount}], Units("°F", "in", "mph"))
+    assert line is not None
+    assert f"Tomorrow also: {spoken} precipitation." in line
+    assert "high 50 degrees" in line
 
 
 # Sports

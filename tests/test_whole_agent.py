@@ -7,7 +7,7 @@ Compound requests are answered part by part; the router's dev set goes through
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant
 from .conftest import (
     ESPN,
     ask,
-    forecast_rows,
+    forecast_from,
     setup_athena_with_web,
     speech,
     weather_entity,
@@ -34,15 +34,6 @@ DEV_SET = Path(__file__).parents[2] / "shared" / "eval" / "dev_utterances.yaml"
 NOW = "2026-10-03T15:00:00+00:00"  # Saturday 08:00 in HA's test zone
 
 
-def _forecast_from(start: date) -> list[dict[str, Any]]:
-    """The captured open_meteo daily forecast, re-dated to start on `start`."""
-    rows = forecast_rows("get_forecasts-response-open_meteo-daily.json")
-    return [
-        {**row, "datetime": f"{start + timedelta(days=i)}T00:00:00+00:00"}
-        for i, row in enumerate(rows)
-    ]
-
-
 @pytest.fixture
 async def athena(
     hass: HomeAssistant,
@@ -53,7 +44,7 @@ async def athena(
 ) -> str:
     """Athena with the demo devices and a weather entity; returns the agent id."""
     freezer.move_to(NOW)
-    await weather_entity(hass, _forecast_from(date(2026, 10, 3)))
+    await weather_entity(hass, forecast_from(date(2026, 10, 3)))
     fake_web.serve(
         f"{ESPN}/baseball/mlb/scoreboard", "espn/mlb-scoreboard-mixed-in-pre-post.json"
     )
@@ -79,7 +70,7 @@ async def test_compound_request_is_one_reply_worded_by_the_model(
     (request,) = fake_ollama.chat_requests()
     facts = request.body["messages"][-1]["content"]
     assert "Home Assistant did this: Turned off the light" in facts
-    assert "Tomorrow (Sunday, October 4): rain, high 5 °C" in facts
+    assert "Tomorrow (Sunday, October 4): rainy, high 5 degrees" in facts
 
 
 async def test_weather_sports_and_a_light_in_one_reply(
@@ -102,7 +93,7 @@ async def test_weather_sports_and_a_light_in_one_reply(
     (request,) = fake_ollama.chat_requests()
     facts = request.body["messages"][-1]["content"]
     assert "Home Assistant did this: Turned on the light" in facts
-    assert "Tomorrow (Sunday, October 4): rain, high 5 °C" in facts
+    assert "Tomorrow (Sunday, October 4): rainy, high 5 degrees" in facts
     assert "Baltimore Ravens 24, New York Jets 3" in facts
 
     fake_ollama.fault = "http_500"  # backend down: the parts' own sentences
@@ -146,7 +137,7 @@ async def test_compound_request_with_a_failing_source(
     result = await ask(hass, "what's the weather and did the ravens win", athena)
     reply = speech(result)
     # "What's the weather" is now: the current conditions, then the rest of today.
-    assert reply.startswith("In Home: Now: rain, temperature 8 °C")
+    assert reply.startswith("In Home: Now: rainy, temperature 8 degrees")
     assert "Today (Saturday, October 3): rain" in reply
     assert reply.endswith("Sorry, I couldn't reach the sports scores service.")
 

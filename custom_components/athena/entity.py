@@ -50,6 +50,7 @@ from .backends import (
     async_chat_with_fallback,
 )
 from .classifier import Classifier
+from .completeness import REPLY_TOKENS, check
 from .const import (
     DOMAIN,
     MAX_COMPOUND_PARTS,
@@ -57,8 +58,14 @@ from .const import (
     MAX_TOOL_ITERATIONS,
 )
 from .followup import resolve
-from .grounding import ungrounded
-from .prompt import TurnNote, build_messages, clean_text, format_tool, turn_context
+from .prompt import (
+    TurnNote,
+    build_messages,
+    clean_text,
+    fact_example,
+    format_tool,
+    turn_context,
+)
 from .replies import async_sentence, clock_placeholders
 from .router import Category, Route, route
 from .settings import AgentSettings
@@ -371,9 +378,15 @@ class AthenaEntity(Entity):
     ) -> conversation.ConversationResult:
         """Have the backend word `facts`; say their template sentence when it cannot.
 
-        The facts are the context block of the newest user message. The reply is
-        held back until the grounding check passes: one with a number or time not
-        in the facts, or no reply at all (backend down), becomes `facts.sentence`.
+        The facts are the context block of the newest user message, just after a
+        worked example of their kind (`prompt.fact_example`; not kept in the
+        ChatLog, so the next turn's prompt still starts with this one's up to the
+        example and the backend's KV cache holds); the reply is capped
+        at `completeness.REPLY_TOKENS` of its kind. It is held back until it
+        passes the grounding and completeness checks (`completeness.check`): its
+        whole sentences from the start that carry the facts are spoken; a reply
+        with none, or no reply at all (backend down), becomes `facts.sentence`,
+        and the checks it failed are logged.
         """
         note = replace(note, context=facts.text)
         template = replace(note, answered_by="template")
@@ -387,8 +400,16 @@ class AthenaEntity(Entity):
             note.context,
             self.settings.max_history,
         )
+        messages[-1:-1] = fact_example(note.category, note.context)
         turn.chat_log.async_trace({"athena_messages": messages, "tools": None})
-        candidates = [(b, self.request_for(b, messages, None)) for b in self._backends]
+        max_tokens = min(
+            self.settings.max_tokens,
+            REPLY_TOKENS.get(note.category, self.settings.max_tokens),
+        )
+        candidates = [
+            (b, replace(self.request_for(b, messages, None), max_tokens=max_tokens))
+            for b in self._backends
+        ]
         parts: list[str] = []
         answered_by = ""
         try:
@@ -401,10 +422,13 @@ class AthenaEntity(Entity):
             _LOGGER.info("Backend failed, template answer: %s", err)
             return self._record(turn, template, facts.sentence)
         reply = "".join(parts).strip()
-        if missing := ungrounded(reply, facts.text):
-            _LOGGER.info("Reply not grounded %s: %r", missing, reply)
+        checked = check(note.category, turn.user_input.text, reply, facts.text)
+        if not checked.answer:
+            _LOGGER.info("Reply fails %s, template answer: %r", checked.failed, reply)
             return self._record(turn, template, facts.sentence)
-        return self._record(turn, replace(note, answered_by=answered_by), reply)
+        return self._record(
+            turn, replace(note, answered_by=answered_by), checked.answer
+        )
 
     async def _async_compound_turn(
         self, turn: Turn, decision: Route, note: TurnNote

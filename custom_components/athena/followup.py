@@ -34,6 +34,13 @@ _TRAIL = re.compile(r"\s*(?:then|instead|too|as well|please)$")
 _NOW = re.compile(r"\b(?:now|currently|at the moment)\b")
 _PREPOSITION = re.compile(r"^(?:in|for|at|near|around)\s")
 _PRONOUNS = frozenset(("it", "that", "this", "those", "them", "there", "so", "you"))
+# Words no place name has: "who wrote hamlet" or "tell me a joke" after a weather
+# answer is a question of its own, not the weather in a place of that name.
+_NOT_A_PLACE = frozenset(
+    "who what when where why how which whose tell me is was are were do does did "
+    "can could will would should shall i you my your it its a an please give say "
+    "sing play set turn make show write wrote written explain joke".split()
+)
 MAX_WORDS = 5  # a follow-up is short; a longer sentence is a question of its own
 
 
@@ -51,7 +58,7 @@ def _weather(rest: str, previous: Route) -> Route | None:
     when = when_of(rest)  # "now" when no time word is named
     now = _NOW.search(rest) is not None
     place = location_of(rest if _PREPOSITION.match(rest) else f"in {rest}")
-    if place in _PRONOUNS:
+    if place in _PRONOUNS or (place and _NOT_A_PLACE.intersection(place.split())):
         place = None
     if when == "now" and not now and place is None:
         return None

@@ -23,6 +23,7 @@ from homeassistant.helpers import area_registry as ar, entity_registry as er, ll
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import dt as dt_util
 
+from .completeness import fact_kinds
 from .replies import clock_placeholders
 from .router import Category
 from .sources.registry import SOURCES
@@ -120,6 +121,94 @@ def format_tool(tool: llm.Tool, serializer: Any) -> dict[str, Any]:
 def user_message(text: str, context: str) -> str:
     """Return the user message as sent: the text, then the context block if any."""
     return f"{text}\n\n[{context}]" if context else text
+
+
+def _weather_example(now: bool, chance: bool, fahrenheit: bool) -> tuple[str, str]:
+    """Return a weather question, its facts as `weather.py` writes them, an answer.
+
+    The answer copies what the question asks for. Positive figures only: a small
+    model copies a minus sign into the wrong place.
+    """
+    scale, wind = ("Fahrenheit", "miles") if fahrenheit else ("Celsius", "kilometers")
+    high, low, temperature = (91, 67, 88) if fahrenheit else (33, 19, 31)
+    title = f"Weather for Home, in degrees {scale}:"
+    if now:
+        return (
+            f"what's the weather like\n\n[{title}\nNow: sunny, temperature "
+            f"{temperature} degrees.\nNow also: humidity 20 percent, wind 5 {wind} "
+            f"per hour.\nToday (Monday, March 2): sunny, high {high} degrees, low "
+            f"{low} degrees.\nToday also: wind up to 12 {wind} per hour.]",
+            f"Now: sunny, temperature {temperature} degrees.",
+        )
+    rain = ", 10 percent chance of precipitation" if chance else ""
+    return (
+        f"will it rain tomorrow\n\n[{title}\nTomorrow (Monday, March 2): sunny, "
+        f"high {high} degrees, low {low} degrees{rain}.\nTomorrow also: wind up to "
+        f"20 {wind} per hour.]",
+        f"Tomorrow: sunny, with a high of {high} degrees and a low of {low} degrees"
+        f"{', and a 10 percent chance of precipitation' if chance else ''}.",
+    )
+
+
+def _weather_key(now: bool, chance: bool, fahrenheit: bool) -> str:
+    return (
+        f"weather_{'now' if now else 'day'}{'_chance' if chance and not now else ''}"
+        f"{'_f' if fahrenheit else ''}"
+    )
+
+
+# One worked example per kind of facts, sent just before the newest user message
+# on a fact turn: a 135M model copies the shape of an answer it has seen far better
+# than it follows an instruction (bench.answer_quality: 0.60 of the replies worded
+# by SmolLM2-135M with it, 0.19 without). The history before it is the previous
+# turn's prompt, byte for byte, so the backend's KV cache still serves it. Their
+# conditions, numbers, dates and teams are ones the completeness check rejects
+# when they are not in the real facts, so a copied example is never spoken.
+_EXAMPLES: dict[str, tuple[str, str]] = {
+    **{
+        _weather_key(now, chance, f): _weather_example(now, chance, f)
+        for now in (True, False)
+        for chance in (True, False)
+        for f in (True, False)
+    },
+    "sports": (
+        "how did the hawks do\n\n[Atlanta Hawks (NBA):\nLive: Atlanta Hawks 97, "
+        "San Antonio Spurs 113 (4th Quarter).]",
+        "Live: Atlanta Hawks 97, San Antonio Spurs 113 (4th Quarter).",
+    ),
+    "airport": (
+        "any delays at springfield\n\n[Springfield Airport (SPI):\nDeparture delays "
+        "of 15 minutes to 30 minutes, increasing (reason: weather).\nWeather at KSPI "
+        "now: IFR (low clouds or poor visibility), wind N at 12 knots, visibility 2 "
+        "miles.]",
+        "Departure delays of 15 minutes to 30 minutes, increasing (reason: weather).",
+    ),
+}
+
+
+def fact_example(category: str, facts: str) -> list[dict[str, Any]]:
+    """Return the worked example for a fact turn: a user message and its answer.
+
+    `category` is the route (weather, sports, airport; multi takes the kind of
+    its first fact block), `facts` the facts block, which picks the weather
+    example (now or a day, °F or °C). [] for anything else.
+    """
+    kind = category
+    if kind == Category.MULTI.value:
+        kind = next(iter(fact_kinds(facts)), "")
+    if kind == Category.WEATHER.value:
+        kind = _weather_key(
+            "\nNow: " in f"\n{facts}",
+            "chance of precipitation" in facts,
+            "Fahrenheit" in facts,
+        )
+    if kind not in _EXAMPLES:
+        return []
+    question, answer = _EXAMPLES[kind]
+    return [
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": answer},
+    ]
 
 
 def _note_after(content: Sequence[conversation.Content], index: int) -> TurnNote:

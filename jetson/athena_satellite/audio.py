@@ -6,16 +6,19 @@ them as they are, the VAD splits them into its own 10/20/30 ms frames.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+import logging
 import math
 from pathlib import Path
 import subprocess
+import time
 from typing import Protocol
 import wave
 
 import numpy as np
 from scipy.signal import resample_poly
 
+_LOGGER = logging.getLogger(__name__)
 RATE = 16000
 CHUNK_SAMPLES = 1280
 
@@ -163,6 +166,54 @@ class WavSink:
         """Write what was played to `path` (an empty WAV at 16 kHz if nothing was)."""
         audio = np.concatenate(self.parts) if self.parts else np.zeros(0, np.int16)
         write_wav(path, audio, self.rate or RATE)
+
+
+class WavFileSink(WavSink):
+    """A WavSink that rewrites `path` after every part played (read by another process).
+
+    The file is replaced atomically, so a reader never sees half of it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def play(self, audio: np.ndarray, rate: int) -> None:
+        """Append int16 mono `audio` at `rate` Hz and rewrite the file."""
+        super().play(audio, rate)
+        partial = self.path.with_suffix(".partial")
+        self.save(partial)
+        partial.replace(self.path)
+
+
+def spool(folder: Path, ready: Callable[[], bool]) -> Iterator[Chunk]:
+    """Yield a microphone's chunks made of silence and the WAV files put in `folder`.
+
+    Chunks come at a microphone's pace (80 ms each). A `*.wav` file (oldest name
+    first) is played once `ready()` is true, renamed `*.wav.played`, and followed by
+    1.5 s of silence; one that is not a 16-bit PCM WAV is renamed `*.wav.rejected`
+    and logged. For tests and the benchmark: another process speaks to the satellite.
+    """
+    start = time.monotonic()
+    sent = 0
+    while True:
+        audio = np.zeros(CHUNK_SAMPLES, np.int16)
+        queued = sorted(folder.glob("*.wav")) if ready() else []
+        if queued:
+            try:
+                recording = read_wav(queued[0])
+            except (OSError, EOFError, ValueError, wave.Error) as err:
+                _LOGGER.error("cannot play %s: %s", queued[0], err)
+                queued[0].rename(queued[0].with_name(queued[0].name + ".rejected"))
+            else:
+                queued[0].rename(queued[0].with_name(queued[0].name + ".played"))
+                pad = np.zeros(int(1.5 * RATE), np.int16)
+                audio = np.concatenate([recording, pad])
+        for chunk in chunks(audio):
+            sent += 1
+            due = start + sent * CHUNK_SAMPLES / RATE
+            time.sleep(max(0.0, due - time.monotonic()))
+            yield chunk
 
 
 def chime(rate: int, seconds: float = 0.15) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The satellite's configuration: a YAML file validated with voluptuous.
 
 Every key has a default (``default.yaml`` beside this module shows them all), so a
-minimal file names only the Home Assistant URL. Errors name the key that is wrong.
+minimal file names only the Home Assistant URL (direct mode) or `mode: wyoming`. Errors
+name the key that is wrong.
 """
 
 from __future__ import annotations
@@ -72,12 +73,44 @@ class VadConfig:
 
 
 @dataclass(frozen=True)
+class WyomingConfig:
+    """Wyoming mode: where the satellite serves HA and what it tells HA about itself.
+
+    `uri`: tcp://HOST:PORT the Wyoming server listens on; `zeroconf`: announce it as
+    `_wyoming._tcp` (under `zeroconf_name`, else the satellite's name) so HA discovers
+    it; `area`: the area HA suggests for the new device. `services`: also start the
+    STT (`stt_uri`) and TTS (`tts_uri`) Wyoming services with the packaged models;
+    `stt_server`: "faster-whisper" (wyoming-faster-whisper) or "speculative"
+    (asr_service.py, transcribing during the closing silence).
+    """
+
+    uri: str
+    zeroconf: bool
+    zeroconf_name: str | None
+    area: str | None
+    services: bool
+    stt_server: str
+    stt_uri: str
+    tts_uri: str
+
+
+MODES = ("direct", "wyoming")
+
+
+@dataclass(frozen=True)
 class Config:
-    """The whole satellite configuration."""
+    """The whole satellite configuration.
+
+    `mode`: "direct" (HA's WebSocket API, `url` and `token`) or "wyoming" (HA's
+    `wyoming` integration connects to the satellite; `url` and `token` are unused).
+    """
 
     name: str
+    mode: str
+    wyoming: WyomingConfig
     url: str
     token: str
+    device_id: str | None
     language: str
     conversation_timeout_s: float
     continue_conversation_s: float
@@ -125,12 +158,29 @@ def _spelled_if_verified(word: dict[str, Any]) -> dict[str, Any]:
 
 _VERIFIED_WAKE_WORD = vol.All(_WAKE_WORD, _spelled_if_verified)
 _SECONDS = vol.All(vol.Coerce(float), vol.Range(min=0.0))
+_TCP_URI = vol.All(str, vol.Match(r"^tcp://[^:/]+:[0-9]+$"))
 SCHEMA = vol.Schema(
     {
         vol.Optional("name", default="satellite"): str,
-        vol.Required("home_assistant"): {
-            vol.Required("url"): vol.All(str, vol.Match(r"^wss?://")),
+        vol.Optional("mode", default="direct"): vol.In(MODES),
+        vol.Optional("wyoming", default=dict): {
+            vol.Optional("uri", default="tcp://0.0.0.0:10700"): _TCP_URI,
+            vol.Optional("zeroconf", default=True): bool,
+            vol.Optional("zeroconf_name", default=None): vol.Any(None, str),
+            vol.Optional("area", default=None): vol.Any(None, str),
+            vol.Optional("services", default=True): bool,
+            vol.Optional("stt_server", default="faster-whisper"): vol.In(
+                ["faster-whisper", "speculative"]
+            ),
+            vol.Optional("stt_uri", default="tcp://0.0.0.0:10300"): _TCP_URI,
+            vol.Optional("tts_uri", default="tcp://0.0.0.0:10200"): _TCP_URI,
+        },
+        vol.Optional("home_assistant", default=dict): {
+            vol.Optional("url"): vol.All(str, vol.Match(r"^wss?://")),
             vol.Optional("token_file"): str,
+            vol.Optional("device_id", default=None): vol.Any(
+                None, vol.All(str, vol.Length(min=1))
+            ),
             vol.Optional("language", default="en"): str,
             vol.Optional("conversation_timeout_s", default=300): _SECONDS,
             vol.Optional("request_timeout_s", default=30): _SECONDS,
@@ -197,11 +247,13 @@ def read_token(token_file: str | None) -> str:
     return token
 
 
-def parse(data: Any) -> Config:
+def parse(data: Any, mode: str | None = None) -> Config:
     """Validate a parsed YAML document and return the Config.
 
-    Defaults for the wake words come from ``default.yaml`` when the file names none.
-    Raises ConfigError naming the offending key.
+    Defaults for the wake words come from ``default.yaml`` when the file names none;
+    `mode` ("direct" or "wyoming") overrides the file's. Direct mode needs
+    `home_assistant.url` and a token; wyoming mode reads neither. Raises ConfigError
+    naming the offending key.
     """
     try:
         raw = SCHEMA(data if data is not None else {})
@@ -214,13 +266,21 @@ def parse(data: Any) -> Config:
     ha, vad, audio, stt, tts = (
         raw[k] for k in ("home_assistant", "vad", "audio", "stt", "tts")
     )
+    mode = mode or raw["mode"]
+    if mode == "direct" and "url" not in ha:
+        raise ConfigError(
+            "invalid configuration: home_assistant.url is required in direct mode"
+        )
     silence_s = vad["silence_s"]
     if silence_s is None:
         silence_s = SENSITIVITY_S[vad["sensitivity"]]
     return Config(
         name=raw["name"],
-        url=ha["url"],
-        token=read_token(ha.get("token_file")),
+        mode=mode,
+        wyoming=WyomingConfig(**raw["wyoming"]),
+        url=ha.get("url", ""),
+        token=read_token(ha.get("token_file")) if mode == "direct" else "",
+        device_id=ha["device_id"],
         language=ha["language"],
         conversation_timeout_s=ha["conversation_timeout_s"],
         continue_conversation_s=raw["continue_conversation_s"],
@@ -242,10 +302,13 @@ def _defaults() -> dict[str, Any]:
     return dict(yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8")))
 
 
-def load(path: Path) -> Config:
-    """Read and validate the YAML file at `path`; raise ConfigError if unusable."""
+def load(path: Path, mode: str | None = None) -> Config:
+    """Read and validate the YAML file at `path` (`mode` as in `parse`).
+
+    Raises ConfigError if the file is unusable.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"cannot read {path}: {err}") from err
-    return parse(data)
+    return parse(data, mode)

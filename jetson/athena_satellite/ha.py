@@ -432,10 +432,18 @@ class Connection:
         agent_id: str | None,
         conversation_id: str | None,
         language: str,
+        device_id: str | None = None,
     ) -> Reply:
-        """Ask a conversation agent (`conversation/process`); errors as for `call`."""
+        """Ask a conversation agent (`conversation/process`); errors as for `call`.
+
+        `device_id` is the HA device the command was said on: HA's intents then
+        prefer its area ("turn on the lights" lights that room), as for its own
+        voice satellites.
+        """
         command: dict[str, Any] = {"type": "conversation/process", "text": text}
         command["language"] = language
+        if device_id:
+            command["device_id"] = device_id
         if agent_id:
             command["agent_id"] = agent_id
         if conversation_id:

@@ -175,6 +175,18 @@ class CommandRecorder:
             self._finish(self.endpointer.complete())
         return result
 
+    def stop(self) -> None:
+        """End the command now (its audio stream ended): settle the transcript.
+
+        In a pause, the speculative transcription of the speech before it is kept;
+        otherwise everything heard is transcribed. Without speech there is none
+        (`transcript()` raises RuntimeError).
+        """
+        result = self.endpointer.result
+        if result.finished or result.state is State.WAITING:
+            return
+        self._finish(Result(State.DONE, result.speech_start, result.pause_start))
+
     async def transcript(self) -> str:
         """Return the command's text once it is over (its speculative one if it fits).
 

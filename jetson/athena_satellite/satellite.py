@@ -309,7 +309,11 @@ class Satellite:
         ask_again = False
         try:
             reply = await self.connection.process(
-                turn.text, agent, self.conversations.get(agent), self.config.language
+                turn.text,
+                agent,
+                self.conversations.get(agent),
+                self.config.language,
+                self.config.device_id,
             )
         except (NotConnectedError, asyncio.TimeoutError) as err:
             _LOGGER.warning(

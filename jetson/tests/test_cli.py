@@ -123,3 +123,80 @@ async def test_configuration_errors_name_the_problem(tmp_path) -> None:
         "run", "--config", str(wake), env={"ATHENA_HA_TOKEN": "x"}
     )
     assert code == 2 and "no wake word model 'hey_nobody'" in stderr
+
+
+async def test_wyoming_mode_on_a_taken_port_says_so(tmp_path) -> None:
+    """`run --mode wyoming` where the port is taken: a clear error, status 1."""
+    taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = taken.sockets[0].getsockname()[1]
+    config = tmp_path / "satellite.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "wyoming": {
+                    "uri": f"tcp://127.0.0.1:{port}",
+                    "zeroconf": False,
+                    "services": False,
+                },
+                "audio": {"chime": False},
+            }
+        )
+    )
+    try:
+        code, _out, stderr = await satellite(
+            "run", "--mode", "wyoming", "--config", str(config)
+        )
+    finally:
+        taken.close()
+    assert code == 1
+    assert f"error: cannot listen on tcp://127.0.0.1:{port}" in stderr
+
+
+async def test_sigterm_stops_the_services_with_the_satellite(tmp_path) -> None:
+    """SIGTERM to `run --mode wyoming`: it exits 0 and its STT and TTS services end
+    with it (none is left behind)."""
+    ports = []
+    for _ in range(3):
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        ports.append(server.sockets[0].getsockname()[1])
+        server.close()
+    config = tmp_path / "satellite.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "wyoming": {
+                    "uri": f"tcp://127.0.0.1:{ports[0]}",
+                    "stt_uri": f"tcp://127.0.0.1:{ports[1]}",
+                    "tts_uri": f"tcp://127.0.0.1:{ports[2]}",
+                    "zeroconf": False,
+                },
+                "audio": {"chime": False},
+                "stt": {"device": "cpu"},
+            }
+        )
+    )
+    spool = tmp_path / "mic"
+    spool.mkdir()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "athena_satellite", "run", "--mode", "wyoming",
+        "--config", str(config), "--spool", str(spool),
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    pids = []
+    async with asyncio.timeout(120):
+        while len(pids) < 2:
+            line = (await proc.stderr.readline()).decode()
+            assert line, "the satellite exited"
+            if "service started (pid " in line:
+                pids.append(int(line.rsplit("pid ", 1)[1].split(")")[0]))
+    proc.terminate()
+    async with asyncio.timeout(30):
+        await proc.stderr.read()
+        assert await proc.wait() == 0
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        raise AssertionError(f"service {pid} outlived the satellite")

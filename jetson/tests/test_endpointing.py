@@ -23,7 +23,7 @@ from athena_satellite.satellite import Mode
 from athena_satellite.vad import Endpointer, Result, State
 from training import speech
 
-from .conftest import join, words
+from .conftest import join, said, words
 
 LEAD_S = 0.5
 COMMAND = "Turn on the kitchen lights."
@@ -86,7 +86,7 @@ async def test_a_paused_command_is_heard_whole(
     make_config, transcriber, first, second, pause_s, floor
 ) -> None:
     recorder = recorder_for(make_config(), transcriber.transcribe)
-    audio = paused(speech.piper(first), speech.piper(second), pause_s, floor)
+    audio = paused(said(first), said(second), pause_s, floor)
     result = record(recorder, audio)
     assert result.state is State.DONE
     assert set(words(f"{first} {second}")) <= set(words(await recorder.transcript()))
@@ -104,7 +104,7 @@ async def test_the_aggressive_preset_ends_a_command_at_its_pause(
     the end: only the first half is heard. It is for people who do not pause."""
     config = make_config(vad={"sensitivity": "aggressive"})
     recorder = recorder_for(config, transcriber.transcribe)
-    first, second = (speech.piper(text) for text in PAUSED[0])
+    first, second = (said(text) for text in PAUSED[0])
     result = record(recorder, paused(first, second, pause_s, "silence"))
     assert result.state is State.DONE
     second_starts = int(LEAD_S * RATE) + len(first) + int(pause_s * RATE)
@@ -127,7 +127,7 @@ async def test_the_transcript_started_in_the_silence_is_the_commands(
 
     recorder = recorder_for(make_config(), transcribe)
     fed: list[float] = []
-    audio = join(speech.silence(LEAD_S), speech.piper(COMMAND), speech.silence(2))
+    audio = join(speech.silence(LEAD_S), said(COMMAND), speech.silence(2))
     result = await record_live(recorder, audio, fed)
     decided = time.monotonic()
     assert result.state is State.DONE
@@ -146,7 +146,7 @@ async def test_a_command_followed_by_noise_ends_at_the_maximum_length(
     recorder = recorder_for(make_config(vad={"max_s": 4}), transcriber.transcribe)
     audio = join(
         speech.silence(LEAD_S),
-        speech.piper(COMMAND),
+        said(COMMAND),
         speech.noise("whitenoise", 8, volume=0.5),
     )
     result = record(recorder, audio)
@@ -163,7 +163,7 @@ async def test_a_wake_word_without_a_command_times_out(
 ) -> None:
     satellite, _sink = make_satellite(make_config())
     modes, turns = [], []
-    audio = join(speech.silence(0.5), speech.piper("Hey Jarvis."), speech.silence(5))
+    audio = join(speech.silence(0.5), said("Hey Jarvis."), speech.silence(5))
     for chunk in chunks(audio):
         turns.append(await satellite.handle(chunk))
         modes.append(satellite.mode)
@@ -186,7 +186,7 @@ async def test_only_a_complete_request_ends_before_the_silence(
     base hears "Set the thermostat tube." 4 times in 10.)"""
     config = make_config(vad={"silence_s": 4, "end_when_complete": True})
     recorder = recorder_for(config, transcriber.transcribe)
-    audio = join(speech.silence(LEAD_S), speech.piper(text), speech.silence(5))
+    audio = join(speech.silence(LEAD_S), said(text), speech.silence(5))
     result = await record_live(recorder, audio)
     assert result.state is state
     silence_s = (result.decided_at - result.speech_end) / RATE
@@ -206,9 +206,9 @@ async def test_a_paused_command_reaches_home_assistant_whole(
     first, second = PAUSED[0]
     audio = join(
         speech.silence(0.3),
-        speech.piper(f"Hey Jarvis, {first}"),
+        said(f"Hey Jarvis, {first}"),
         speech.silence(0.6),
-        speech.piper(second),
+        said(second),
     )
     turn = await satellite.process_audio(audio)
     assert turn is not None and turn.endpoint == "done"

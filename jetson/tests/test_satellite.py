@@ -121,6 +121,22 @@ async def test_follow_ups_reuse_the_conversation_id_until_it_expires(
     await task
 
 
+async def test_commands_carry_the_satellites_device_for_its_area(
+    fake_ha, make_config, make_satellite
+) -> None:
+    """With `home_assistant.device_id`, HA ties each command to that device's area
+    (tests/test_home_assistant_first.py shows Athena lighting that room only)."""
+    fake_ha.answer = lambda command: conversation_result("Done.", "conv")
+    config = make_config(fake_ha.url, home_assistant={"device_id": "4f2c0a9e"})
+    satellite, _sink = make_satellite(config)
+    task = await started(satellite.connection)
+    await satellite.process_audio(join(speech.silence(0.3), speech.piper(COMMAND)))
+    assert [c.get("device_id") for c in fake_ha.commands] == ["4f2c0a9e"]
+    await satellite.connection.close()
+    await task
+    assert make_config(fake_ha.url).device_id is None  # no device: no key sent
+
+
 def test_conversations_expire_by_their_clock() -> None:
     clock = Clock()
     conversations = Conversations(300, clock)

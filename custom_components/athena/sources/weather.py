@@ -59,7 +59,7 @@ CONDITION_WORDS: dict[str, str] = {
     "lightning-rainy": "thunderstorms with rain",
     "partlycloudy": "partly cloudy",
     "pouring": "heavy rain",
-    "rainy": "rain",
+    "rainy": "rainy",  # not "rain": a small model makes that "heavy rain"
     "snowy": "snow",
     "snowy-rainy": "sleet",
     "sunny": "sunny",
@@ -117,17 +117,44 @@ class Units:
     wind: str
 
 
+# Units as they are spoken. The facts are read aloud as they are (the template
+# sentence) and copied by a small model, which copies a word far more reliably
+# than "°C" or "km/h" (bench.answer_quality). The scale of "degrees" is said once,
+# in the facts' title.
+SPOKEN_UNITS: dict[str, str] = {
+    "°C": "degrees",
+    "°F": "degrees",
+    "km/h": "kilometers per hour",
+    "mph": "miles per hour",
+    "m/s": "meters per second",
+    "kn": "knots",
+    "ft/s": "feet per second",
+    "mm": "millimeters",
+    "cm": "centimeters",
+    "in": "inches",
+}
+SINGULAR = {"millimeters": "millimeter", "centimeters": "centimeter", "inches": "inch"}
+SCALES = {"°C": "Celsius", "°F": "Fahrenheit"}
+
+
+def _spoken(unit: str) -> str:
+    return SPOKEN_UNITS.get(unit, unit)
+
+
 def _round(value: Any) -> int | None:
     return round(float(value)) if isinstance(value, (int, float)) else None
 
 
 def summarize(period: Period, rows: list[dict[str, Any]], units: Units) -> str | None:
-    """One facts line for `period` from forecast rows (HA's forecast shape).
+    """Return the facts lines for `period` from forecast rows (HA's shape).
 
     Hourly rows inside the period are folded (max/min temperature, most common
     condition, highest precipitation chance, summed precipitation, strongest
-    wind); a daily row counts for the date written in its `datetime`. None when
-    no row covers the period.
+    wind); a daily row counts for the date written in its `datetime`. The first
+    line says what a question about the day asks for (condition, high, low,
+    chance of precipitation), a second one ("Tomorrow also: ...") the amount of
+    precipitation and the wind, units in words. None when no row covers the
+    period.
     """
     inside = []
     for row in rows:
@@ -162,41 +189,58 @@ def summarize(period: Period, rows: list[dict[str, Any]], units: Units) -> str |
         condition = conditions.most_common(1)[0][0]
         if words := CONDITION_WORDS.get(condition):  # our words, never the source's
             parts.append(words)
+    degrees = _spoken(units.temperature)
     if temps:
-        parts.append(f"high {max(temps)} {units.temperature}")
+        parts.append(f"high {max(temps)} {degrees}")
     if lows or len(temps) > 1:
-        parts.append(f"low {min(lows or temps)} {units.temperature}")
+        parts.append(f"low {min(lows or temps)} {degrees}")
     if chances:
-        parts.append(f"{max(chances)}% chance of precipitation")
+        parts.append(f"{max(chances)} percent chance of precipitation")
+    more = []
     if amounts:
-        parts.append(
-            f"{round(sum(amounts), 1):g} {units.precipitation} of precipitation"
-        )
+        amount = round(sum(amounts), 1)
+        unit = _spoken(units.precipitation)
+        if amount == 1:  # "1 inch", not "1 inches"
+            unit = SINGULAR.get(unit, unit)
+        more.append(f"{amount:g} {unit} of precipitation")
     if winds:
-        parts.append(f"wind up to {max(winds)} {units.wind}")
+        more.append(f"wind up to {max(winds)} {_spoken(units.wind)}")
     when = f"{period.label} ({period.start:%A}, {period.start:%B} {period.start.day})"
-    return f"{when}: {', '.join(parts)}."
+    return _lines(when, period.label, parts, more)
+
+
+def _lines(when: str, label: str, parts: list[str], more: list[str]) -> str:
+    """Return "When: parts." and, when there is more, "Label also: more."."""
+    if not parts:
+        return f"{when}: {', '.join(more)}."
+    if not more:
+        return f"{when}: {', '.join(parts)}."
+    return f"{when}: {', '.join(parts)}.\n{label} also: {', '.join(more)}."
 
 
 def current_line(current: Mapping[str, Any], units: Units) -> str | None:
-    """One facts line for the current conditions, or None when nothing is known.
+    """Return the facts lines for the current conditions (None: nothing known).
 
     `current` is HA-shaped: `condition` (HA's condition names), `temperature`,
     `apparent_temperature`, `humidity` (%), `wind_speed`; any may be missing.
+    "Now: condition, temperature." then "Now also: feels like, humidity, wind.",
+    units in words.
     """
     parts = []
     if words := CONDITION_WORDS.get(str(current.get("condition"))):
         parts.append(words)
+    degrees = _spoken(units.temperature)
     if (temperature := _round(current.get("temperature"))) is not None:
-        parts.append(f"temperature {temperature} {units.temperature}")
+        parts.append(f"temperature {temperature} {degrees}")
+    more = []
     feels = _round(current.get("apparent_temperature"))
     if feels is not None and feels != temperature:
-        parts.append(f"feels like {feels} {units.temperature}")
+        more.append(f"feels like {feels} {degrees}")
     if (humidity := _round(current.get("humidity"))) is not None:
-        parts.append(f"humidity {humidity}%")
+        more.append(f"humidity {humidity} percent")
     if (wind := _round(current.get("wind_speed"))) is not None:
-        parts.append(f"wind {wind} {units.wind}")
-    return f"Now: {', '.join(parts)}." if parts else None
+        more.append(f"wind {wind} {_spoken(units.wind)}")
+    return _lines("Now", "Now", parts, more) if parts or more else None
 
 
 def _entity_current(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
@@ -227,9 +271,15 @@ def _entity_named(hass: HomeAssistant, place: str) -> str | None:
     )
 
 
-def _facts(place: str, lines: list[str]) -> Facts:
-    text = f"Weather for {place}:\n" + "\n".join(lines)
-    return Facts(text=text, sentence=f"In {place}: " + " ".join(lines))
+def _facts(place: str, lines: list[str], units: Units) -> Facts:
+    scale = SCALES.get(units.temperature)
+    title = (
+        f"Weather for {place}, in degrees {scale}:"
+        if scale
+        else f"Weather for {place}:"
+    )
+    text = f"{title}\n" + "\n".join(lines)
+    return Facts(text=text, sentence=f"In {place}: " + " ".join(text.splitlines()[1:]))
 
 
 async def async_entity_rows(
@@ -441,4 +491,4 @@ async def async_facts(
         lines.insert(0, line)
     if not lines:
         raise SourceError(ERROR, f"no forecast rows for {[p.label for p in wanted]}")
-    return _facts(name, lines)
+    return _facts(name, lines, units)
