@@ -31,8 +31,9 @@ class WakeWordConfig:
     """One wake word: its openWakeWord model, its verification, the agent it talks to.
 
     `threshold` and `patience` are stage 1's (openWakeWord); with `verify`, stage 2
-    (verify.py) wakes only when Whisper gives one of `spellings` a probability of at
-    least `verify_threshold` in the window stage 1 fired on.
+    (verify.py) wakes only when the `verifier` classifier (a name shipped in this
+    package, or a .npz path) gives the word a probability of at least
+    `verify_threshold` in the window stage 1 fired on.
     """
 
     name: str
@@ -43,7 +44,7 @@ class WakeWordConfig:
     patience: int = 1  # consecutive 80 ms chunks at or above the threshold
     verify: bool = False
     verify_threshold: float = 0.1
-    spellings: tuple[str, ...] = ()
+    verifier: str | None = None
 
 
 # Seconds of silence that end a command for each of Home Assistant's "finished speaking
@@ -143,20 +144,20 @@ _WAKE_WORD = vol.Schema(
         vol.Optional("verify_threshold", default=0.1): vol.All(
             vol.Coerce(float), vol.Range(min=0.0, max=1.0)
         ),
-        vol.Optional("spellings", default=list): vol.All(
-            [vol.All(str, vol.Length(min=1))], vol.Coerce(tuple)
+        vol.Optional("verifier", default=None): vol.Any(
+            None, vol.All(str, vol.Length(min=1))
         ),
     }
 )
 
 
-def _spelled_if_verified(word: dict[str, Any]) -> dict[str, Any]:
-    if word["verify"] and not word["spellings"]:
-        raise vol.Invalid("a verified wake word needs spellings", path=["spellings"])
+def _verifier_if_verified(word: dict[str, Any]) -> dict[str, Any]:
+    if word["verify"] and not word["verifier"]:
+        raise vol.Invalid("a verified wake word needs a verifier", path=["verifier"])
     return word
 
 
-_VERIFIED_WAKE_WORD = vol.All(_WAKE_WORD, _spelled_if_verified)
+_VERIFIED_WAKE_WORD = vol.All(_WAKE_WORD, _verifier_if_verified)
 _SECONDS = vol.All(vol.Coerce(float), vol.Range(min=0.0))
 _TCP_URI = vol.All(str, vol.Match(r"^tcp://[^:/]+:[0-9]+$"))
 SCHEMA = vol.Schema(

@@ -1,15 +1,16 @@
 """The satellite: a state machine fed 80 ms audio chunks and HA's announcements.
 
-idle (wake words, stage 1) → verifying (stage 2: Whisper confirms the word in the last
-two seconds; stage 1 scores the chunks that follow until the word is over; they, and
-those heard during the check, wait in this object and in the microphone's queue, then
-start the command, so its first word is never lost) → listening (VAD endpointing, STT
-started speculatively at each pause: recorder.py) → answering (the transcript → Home
-Assistant → TTS sentence by sentence) → idle, or listening again without a wake word
-when the reply asks a question (continue conversation). An announcement from HA waits
-for idle, then idle → announcing → idle. The microphone is ignored while the satellite
-answers or announces (half duplex), so it never answers itself. Every turn logs one JSON
-line with the timing of each stage. The chime plays once the word is verified.
+idle (wake words, stage 1) → verifying (stage 2: a classifier on Whisper's encoding
+confirms the word in the last two seconds; stage 1 scores the chunks that follow until
+the word is over; they, and those heard during the check, wait in this object and in the
+microphone's queue, then start the command, so its first word is never lost) → listening
+(VAD endpointing, STT started speculatively at each pause: recorder.py) → answering (the
+transcript → Home Assistant → TTS sentence by sentence) → idle, or listening again
+without a wake word when the reply asks a question (continue conversation). An
+announcement from HA waits for idle, then idle → announcing → idle. The microphone is
+ignored while the satellite answers or announces (half duplex), so it never answers
+itself. Every turn logs one JSON line with the timing of each stage. The chime plays
+once the word is verified.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ class Satellite:
         _LOGGER.info(
             "wake word %s%s",
             word.name,
-            f" (verified {verdict.score:.3f}: {verdict.text!r})" if verdict else "",
+            f" (verified {verdict.score:.3f})" if verdict else "",
         )
         self.listen(word, after_wake=True)
         self._verdict = verdict
@@ -221,10 +222,9 @@ class Satellite:
                     turn = turn or await self.handle(replayed)
                 return turn
             _LOGGER.info(
-                "wake word %s not verified (%.3f: %r, %.0f ms)",
+                "wake word %s not verified (%.3f, %.0f ms)",
                 word.name,
                 verdict.score,
-                verdict.text,
                 verdict.ms,
             )
             self.wake_words.unblock(word.name)
@@ -511,7 +511,7 @@ def build(
         transcriber,
         synthesizer or Synthesizer(config.tts_model, config.tts_length_scale),
         verifier=(
-            Verifier(transcriber.model, config.language)
+            Verifier(transcriber.model, config.wake_words)
             if any(w.verify for w in config.wake_words)
             else None
         ),

@@ -1,28 +1,32 @@
-"""Stage 2 of the wake word: Whisper, loaded for STT anyway, confirms stage 1.
+"""Stage 2 of the wake word: a small classifier on Whisper's encoding of the window.
 
 Stage 1 (openWakeWord, wakeword.py) runs at a threshold chosen for recall; when it
 fires, the satellite holds the next chunks until the word is over (`word_over`), then
 verifies the last WINDOW_S of audio before waking.
 
-Whisper base mishears names in unusual voices ("Athena" in an espeak-ng voice comes out
-as "I see you" or "Happy Earth"), so the verifier does not match the transcript's words;
-it scores the wake word's tokens with Whisper's decoder. It transcribes the window
-greedily, then asks the decoder how probable each accepted spelling of the word is at
-every word boundary of that transcript (after none of it, after its first token, …):
-the score is the highest probability of the spelling's tokens, given the audio and the
-words before that point. "Athens", "Athenian", "at the end", "hey jarred" put their own
-tokens there, so the name's probability stays low; an "Athena" that Whisper would have
-spelled otherwise still makes " Athena" likely. The word wakes the satellite when the
-score reaches the word's `verify_threshold`.
+Whisper base, loaded for STT anyway, encodes the window (its encoder only: 2 s of audio
+are 100 frames of 512 values, 20 ms apart). A classifier per word
+(`athena_satellite/models/<name>_verifier.npz`, trained by training/verifier.py on
+synthetic speech: the word in context against its confusables in the same place,
+ordinary sentences, stage 1's false accepts and noise) reads a SPAN_FRAMES span (1 s)
+as the means of its SEGMENT_FRAMES parts (200 ms each, so the word's sounds keep their
+order); it scores every span of the window, STRIDE frames apart (the word may end
+anywhere in it), and the highest score is the probability that the word is there. The
+word wakes the satellite when that reaches its `verify_threshold`.
+Whisper's decoder is not asked: it does not hear names in unusual voices ("Athena" in
+an espeak-ng voice comes out as "I see you"), while its encoder, trained on 680,000
+hours of varied speech, still tells the word's sounds from its neighbours'. This is
+what openWakeWord calls a custom verifier, on Whisper's features instead of its own.
 Sources: Whisper (Radford et al. 2022, https://arxiv.org/abs/2212.04356); CTranslate2's
-`Whisper.generate` with `return_logits_vocab` (the decoder's distribution at every
-step of the greedy transcript) and `Whisper.align` (`text_token_probs`: the tokens of a
-spelling of more than one token, as faster-whisper's word timestamps use it).
+`Whisper.encode` (it accepts fewer than 3000 mel frames, as whisper.cpp's audio_ctx
+does); openWakeWord's custom verifier models
+(https://github.com/dscripka/openWakeWord/blob/main/docs/custom_verifier_models.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 import time
 from typing import TYPE_CHECKING
 
@@ -31,11 +35,14 @@ import numpy as np
 from .audio import CHUNK_SAMPLES, RATE, chunks
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from faster_whisper import WhisperModel
 
     from .config import WakeWordConfig
     from .wakeword import WakeWords
 
+MODELS = Path(__file__).parent / "models"
 # The window verified: the wake word and what surrounds it ("hey jarvis" is ~0.8 s).
 WINDOW_S = 2.0
 # Chunks heard after stage 1 fired before verifying: at least AFTER_CHUNKS (0.32 s),
@@ -43,98 +50,138 @@ WINDOW_S = 2.0
 # inside the word, "hey jar…"), MAX_AFTER_CHUNKS (0.96 s) at most.
 AFTER_CHUNKS = 4
 MAX_AFTER_CHUNKS = 12
-# A transcript of a 2 s window is a few words; a longer one is a hallucination loop.
-MAX_TOKENS = 16
-# Whisper's encoder reads 30 s; the window padded to 5 s keeps its transcripts and costs
-# a sixth (CTranslate2 accepts the shorter input, as whisper.cpp's audio_ctx does).
-ENCODED_S = 5.0
-# Below this the rest of a spelling's tokens are not scored (the product only shrinks).
-MIN_SCORE = 1e-4
+# Whisper's mel frames are 10 ms; its encoder halves them (100 frames for 2 s).
+MEL_FRAMES = int(WINDOW_S * 100)
+# The spans scored: SPAN_FRAMES encoder frames (1 s), read as the means of parts of
+# SEGMENT_FRAMES, every STRIDE frames across the window.
+SPAN_FRAMES = 50
+SEGMENT_FRAMES = 10
+STRIDE = 2
 
 
 @dataclass(frozen=True)
 class Verdict:
     """Stage 2's answer for one candidate.
 
-    `score`: the highest probability (0-1) of one of the word's spellings in the window;
-    `text`: Whisper's greedy transcript of the window; `ms`: wall time of the check.
+    `score`: the classifier's probability (0-1) that the word is in the window; `ms`:
+    wall time of the check (Whisper's encoder and the classifier).
     """
 
     accepted: bool
     score: float
-    text: str
     ms: float
 
 
-class Verifier:
-    """Score a wake word's spellings in a window of audio with Whisper's decoder.
+def encode(model: WhisperModel, audio: np.ndarray) -> np.ndarray:
+    """Whisper's encoder output for int16 16 kHz `audio`: (MEL_FRAMES // 2, width).
 
-    `model` is the faster-whisper WhisperModel the satellite's Transcriber loaded (one
-    model in memory for STT and verification); `language` the transcription language.
+    The audio is cut or padded (at its end, with silence) to WINDOW_S.
+    """
+    import ctranslate2
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.transcribe import get_ctranslate2_storage
+
+    features = model.feature_extractor(audio.astype(np.float32) / 32768.0)
+    encoded = model.model.encode(
+        get_ctranslate2_storage(pad_or_trim(features, MEL_FRAMES)[np.newaxis])
+    )
+    if encoded.device != "cpu":
+        encoded = encoded.to_device(ctranslate2.Device.cpu)
+    return np.asarray(encoded, dtype=np.float32)[0]
+
+
+def span(encoded: np.ndarray, end: int) -> np.ndarray:
+    """Features of the span of `encoded` (frames, width) ending before frame `end`.
+
+    Shape (SPAN_FRAMES // SEGMENT_FRAMES * width,); `end` is SPAN_FRAMES at least.
+    """
+    frames = encoded[end - SPAN_FRAMES : end]
+    return frames.reshape(-1, SEGMENT_FRAMES, frames.shape[1]).mean(axis=1).reshape(-1)
+
+
+def spans(encoded: np.ndarray) -> np.ndarray:
+    """Features of every span of `encoded`, STRIDE frames apart: (spans, features)."""
+    ends = range(SPAN_FRAMES, len(encoded) + 1, STRIDE)
+    return np.stack([span(encoded, end) for end in ends])
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """One word's verifier: standardised features, a ReLU layer, a sigmoid output.
+
+    Arrays as training/verifier.py saves them (`save`): `mean`, `scale` (features,),
+    `hidden` (features, units), `hidden_bias` (units,), `out` (units,), `out_bias` ().
     """
 
-    def __init__(self, model: WhisperModel, language: str = "en") -> None:
-        from faster_whisper.tokenizer import Tokenizer
+    mean: np.ndarray
+    scale: np.ndarray
+    hidden: np.ndarray
+    hidden_bias: np.ndarray
+    out: np.ndarray
+    out_bias: np.ndarray
 
+    @classmethod
+    def load(cls, path: Path) -> Classifier:
+        """Load a classifier saved by `save`; raises OSError/KeyError for a bad file."""
+        with np.load(path) as arrays:
+            return cls(
+                **{
+                    name: arrays[name].astype(np.float32)
+                    for name in cls.__dataclass_fields__
+                }
+            )
+
+    def save(self, path: Path) -> None:
+        """Write the arrays to `path` (.npz, float16: the model is 200 kB)."""
+        np.savez_compressed(
+            path,
+            **{
+                name: getattr(self, name).astype(np.float16)
+                for name in self.__dataclass_fields__
+            },
+        )
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities (n,) for span features (n, features)."""
+        hidden = np.maximum(
+            (features - self.mean) / self.scale @ self.hidden + self.hidden_bias, 0.0
+        )
+        return 1.0 / (1.0 + np.exp(-(hidden @ self.out + self.out_bias)))
+
+
+def classifier_path(model: str) -> Path:
+    """Resolve a verifier name ("athena") or a .npz path; FileNotFoundError if none."""
+    path = Path(model).expanduser()
+    if path.suffix != ".npz":
+        path = MODELS / f"{model}_verifier.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"no wake word verifier {path}")
+    return path
+
+
+class Verifier:
+    """Verify wake words in a window of audio with Whisper's encoder and a classifier.
+
+    `model` is the faster-whisper WhisperModel the satellite's Transcriber loaded (one
+    model in memory for STT and verification); `words` the configured wake words: each
+    with `verify` gets its classifier (`verifier`, a name or path) loaded here, so a
+    missing file fails at start (FileNotFoundError).
+    """
+
+    def __init__(self, model: WhisperModel, words: Sequence[WakeWordConfig]) -> None:
         self.model = model
-        self.tokenizer = Tokenizer(
-            model.hf_tokenizer,
-            model.model.is_multilingual,
-            task="transcribe",
-            language=language.split("-", maxsplit=1)[0],
+        self.classifiers = {
+            w.name: Classifier.load(classifier_path(w.verifier))
+            for w in words
+            if w.verify and w.verifier
+        }
+
+    def score(self, word: WakeWordConfig, audio: np.ndarray) -> float:
+        """Return the probability (0-1) of `word` in the last WINDOW_S of `audio`."""
+        window = audio[-int(WINDOW_S * RATE) :]
+        return float(
+            self.classifiers[word.name](spans(encode(self.model, window))).max()
         )
-
-    def tokens(self, spelling: str) -> list[int]:
-        """Whisper's tokens of `spelling` as a word inside a sentence (space first)."""
-        return list(self.tokenizer.encode(" " + spelling.strip()))
-
-    def score(self, audio: np.ndarray, spellings: list[str]) -> tuple[float, str]:
-        """Return (score, transcript) for int16 16 kHz `audio` (at most ENCODED_S).
-
-        score: the highest probability over `spellings` and over the transcript's token
-        boundaries of the spelling's tokens (their product), given the audio and the
-        transcript before that boundary. Raises ValueError for empty `spellings`.
-        """
-        if not spellings:
-            raise ValueError("a verified wake word needs at least one spelling")
-        from faster_whisper.audio import pad_or_trim
-        from faster_whisper.transcribe import get_ctranslate2_storage
-
-        whisper = self.model
-        features = whisper.feature_extractor(audio.astype(np.float32) / 32768.0)
-        frames = int(ENCODED_S * RATE) // whisper.feature_extractor.hop_length
-        encoded = whisper.model.encode(
-            get_ctranslate2_storage(pad_or_trim(features, frames)[np.newaxis])
-        )
-        prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
-
-        result = whisper.model.generate(
-            encoded,
-            [prompt],
-            beam_size=1,
-            max_length=len(prompt) + MAX_TOKENS,
-            suppress_blank=False,
-            return_logits_vocab=True,
-        )[0]
-        heard = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
-        # Row i: the decoder's log-probabilities for token i of the transcript.
-        logits = np.stack([np.asarray(row) for row in result.logits[0]])
-        steps = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
-        best = 0.0
-        for spelling in spellings:
-            name = self.tokens(spelling)
-            for boundary in range(min(len(heard) + 1, len(steps))):
-                log_p = float(steps[boundary, name[0]])
-                if len(name) > 1 and log_p >= np.log(MIN_SCORE):
-                    forced = whisper.model.align(
-                        encoded,
-                        self.tokenizer.sot_sequence,
-                        [heard[:boundary] + name],
-                        frames,
-                    )[0].text_token_probs
-                    log_p = float(np.sum(np.log(forced[boundary:])))
-                best = max(best, float(np.exp(log_p)))
-        return best, self.tokenizer.decode(heard).strip()
 
     def verify(self, word: WakeWordConfig, audio: np.ndarray) -> Verdict:
         """Verify `word` in the last WINDOW_S of `audio` (int16, 16 kHz).
@@ -142,13 +189,9 @@ class Verifier:
         Accepted when the score reaches `word.verify_threshold`.
         """
         start = time.monotonic()
-        window = audio[-int(WINDOW_S * RATE) :]
-        score, text = self.score(window, list(word.spellings))
+        score = self.score(word, audio)
         return Verdict(
-            score >= word.verify_threshold,
-            score,
-            text,
-            1000 * (time.monotonic() - start),
+            score >= word.verify_threshold, score, 1000 * (time.monotonic() - start)
         )
 
 

@@ -1,7 +1,8 @@
 """Both wake words through the satellite's two stages, on generated speech.
 
-Stage 1 (openWakeWord at its recall threshold) and stage 2 (Whisper, verify.py) run as
-shipped in default.yaml; the engines are real, HA is the loopback fake.
+Stage 1 (openWakeWord at its recall threshold) and stage 2 (the verifier on Whisper's
+encoder, verify.py) run as shipped in default.yaml; the engines are real, HA is the
+loopback fake.
 """
 
 from __future__ import annotations
@@ -109,10 +110,10 @@ def test_both_words_reach_athena_and_are_verified_by_default(make_config) -> Non
         "athena": "conversation.athena",
         "jarvis": "conversation.athena",
     }
-    assert all(w.verify and w.spellings for w in config.wake_words)
+    assert all(w.verify and w.verifier for w in config.wake_words)
 
 
-def test_a_verified_word_needs_spellings(make_config) -> None:
+def test_a_verified_word_needs_a_verifier(make_config) -> None:
     word = {"name": "x", "model": "hey_jarvis", "verify": True}
-    with pytest.raises(ConfigError, match="spellings"):
+    with pytest.raises(ConfigError, match="verifier"):
         make_config(wake_words=[word])
