@@ -132,7 +132,7 @@ class Classifier:
             )
 
     def save(self, path: Path) -> None:
-        """Write the arrays to `path` (.npz, float16: the model is 200 kB)."""
+        """Write the arrays to `path` (.npz, float16: about 300 kB)."""
         np.savez_compressed(
             path,
             **{

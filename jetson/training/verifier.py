@@ -22,7 +22,7 @@
    MAX_REJECTED of the word's windows. Stage 1's thresholds: training/thresholds.py.
    Both on the training voices only.
 5. Cross-engine: `--without espeak|piper` fits without that engine's speech and logs
-   the figures on its windows (bench/wakeword_athena.py --cross-engine measures them).
+   the figures on its windows (at 0.5; the README reports them).
 Source of the idea: openWakeWord's custom verifier models (a small model per word on
 the features of stage 1's activations), here on Whisper's encoder.
 """
