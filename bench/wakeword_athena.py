@@ -1,18 +1,25 @@
-"""The "athena" wake word on held-out synthetic speech, beside hey_jarvis.
+"""Both wake words through the satellite's two-stage wake path, on held-out voices.
 
 Held-out voices only (training/data.py: other espeak-ng accents and variants, another
 piper range), augmented with noise and reverberation like the training data but with
-another seed. Through the satellite's own wake-word stage (streaming, 80 ms chunks, the
-shipped thresholds and refractory times from default.yaml):
-- false-reject rate: clips of "athena" (and "hey jarvis" for comparison) in context,
-  a clip counts as detected if its word fires before the clip's end;
+another seed. Through the satellite's own wake path (athena_satellite.verify.stream:
+stage 1 openWakeWord in 80 ms chunks at the shipped recall thresholds, patience and
+refractory times, then stage 2: Whisper base's encoder on the CPU and each word's
+verifier), default.yaml as shipped:
+- false-reject rate: clips of "athena" and "hey jarvis" in context; a clip counts as
+  detected if its word wakes before the clip's end (per engine on lines of their own);
 - false accepts per hour: at least 2 hours of held-out sentences, confusable words and
-  noise, with neither wake word in them.
-Run with the satellite's venv (a run takes about 15 minutes on this 2-core machine):
+  noise, with neither wake word in them;
+- stage 1 alone beside it (every candidate it hands to stage 2), the verifications per
+  hour of ordinary speech and the CPU time of one (wall time, Whisper on 1 thread).
+The cross-engine figures (stage 2 fit without an engine, scored on that engine's
+windows) come from training/verifier.py --without; stage 1 is not retrained per engine.
+Run with the satellite's venv (about 20 minutes on this 2-core machine):
 
     jetson/.venv/bin/python -m bench.wakeword_athena
 
-Last line: athena_frr=<rate> fa_per_hour=<rate> (target: FRR <= 0.10 at <= 0.5 FA/h).
+Last line: athena_frr=<r> athena_fa_per_hour=<r> jarvis_frr=<r> jarvis_fa_per_hour=<r>
+verify_ms_p50=<ms> (target per word: FRR <= 0.10 at <= 0.5 FA/h).
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "jetson"))
 os.environ.setdefault("ATHENA_HA_TOKEN", "bench")
 
-from athena_satellite.audio import CHUNK_SAMPLES, RATE, chunks  # noqa: E402
+from athena_satellite.audio import RATE  # noqa: E402
 from athena_satellite.config import parse  # noqa: E402
+from athena_satellite.stt import Transcriber  # noqa: E402
+from athena_satellite.verify import Verdict, Verifier, stream  # noqa: E402
 from athena_satellite.wakeword import WakeWords  # noqa: E402
 import numpy as np  # noqa: E402
 from training import corpus, data, speech  # noqa: E402
@@ -37,21 +46,24 @@ from training import corpus, data, speech  # noqa: E402
 SEED = 2026
 
 
-def stream(words: WakeWords, audio: np.ndarray) -> list[tuple[str, int]]:
-    """(word, sample) of each detection in `audio`, streamed chunk by chunk."""
-    words.reset()
-    found = []
-    for i, chunk in enumerate(chunks(audio)):
-        if (name := words.process(chunk)) is not None:
-            found.append((name, (i + 1) * CHUNK_SAMPLES))
-    return found
+Found = list[tuple[str, int, Verdict | None]]
+
+
+def woke(found: Found) -> list[tuple[str, int]]:
+    """(word, sample) of the detections that woke the satellite (stage 2 agreed)."""
+    return [(n, s) for n, s, v in found if v is None or v.accepted]
+
+
+def candidates(found: Found) -> list[tuple[str, int]]:
+    """(word, sample) of every stage-1 detection: stage 1 alone."""
+    return [(n, s) for n, s, _ in found]
 
 
 def positive_stream(
     phrase: str, rng: np.random.Generator, augment: data.Augmenter, fillers: list
-) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Clips of `phrase` by each held-out voice in one stream; (start, end) per clip."""
-    parts, spans, position = [], [], 0
+) -> tuple[np.ndarray, list[tuple[int, int]], list[str]]:
+    """Clips of `phrase` by each held-out voice in one stream; (start, end), engine."""
+    parts, spans, engines, position = [], [], [], 0
     for voice in data.voices("eval"):
         for _ in range(8 if voice.engine == "piper" else 2):
             word = voice.say(phrase, rng)
@@ -61,12 +73,15 @@ def positive_stream(
             clip = augment(clip)
             parts += [clip, speech.silence(2.5)]
             spans.append((position, position + len(clip)))
+            engines.append(voice.engine)
             position += len(clip) + int(2.5 * RATE)
-    return np.concatenate(parts), spans
+    return np.concatenate(parts), spans, engines
 
 
 def false_rejects(found: list[tuple[str, int]], name: str, spans: list) -> float:
-    """Share of clips in which `name` did not fire."""
+    """Share of clips in which `name` did not fire (nan for no clips)."""
+    if not spans:
+        return float("nan")
     hits = [s for n, s in found if n == name]
     missed = sum(not any(a < s <= b + RATE // 4 for s in hits) for a, b in spans)
     return missed / len(spans)
@@ -106,6 +121,7 @@ def negative_audio(
 
 
 def main() -> None:
+    """Run the benchmark and print its figures, the summary line last."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, default=2.0, help="negative audio")
     parser.add_argument("--model", help="another athena model file (default: shipped)")
@@ -122,9 +138,16 @@ def main() -> None:
             ),
         )
     words = WakeWords(config.wake_words)
+    transcriber = Transcriber(config.stt_model_dir, "cpu", cpu_threads=1)
+    verifier = Verifier(transcriber.model, config.wake_words)
     names = [w.name for w in config.wake_words]
     assert {"athena", "jarvis"} <= set(names), names
-    thresholds = {w.name: w.threshold for w in config.wake_words}
+    for w in config.wake_words:
+        print(
+            f"{w.name}: stage 1 threshold {w.threshold} (patience {w.patience}), "
+            f"stage 2 {'on' if w.verify else 'off'} at {w.verify_threshold}, "
+            f"verifier {w.verifier}"
+        )
     voices = data.voices("eval")
     fillers = [
         voices[int(rng.integers(len(voices)))].say(t, rng) for t in corpus.HELD_OUT[:12]
@@ -132,32 +155,67 @@ def main() -> None:
     fillers += [speech.silence(1.5)]
     augment = data.Augmenter(rng, np.concatenate(fillers[:12]))
 
-    frr = {}
+    frr, frr_stage1, verify_ms = {}, {}, []
     for name, phrase in (("athena", "athena"), ("jarvis", "hey jarvis")):
-        audio, spans = positive_stream(phrase, rng, augment, fillers)
-        frr[name] = false_rejects(stream(words, audio), name, spans)
-        print(f"{name}: {len(spans)} held-out clips, false-reject rate {frr[name]:.3f}")
+        audio, spans, engines = positive_stream(phrase, rng, augment, fillers)
+        found = stream(words, verifier, audio)
+        verify_ms += [v.ms for _, _, v in found if v is not None]
+        frr[name] = false_rejects(woke(found), name, spans)
+        frr_stage1[name] = false_rejects(candidates(found), name, spans)
+        print(
+            f"{name}: {len(spans)} held-out clips, false-reject rate {frr[name]:.3f} "
+            f"(stage 1 alone {frr_stage1[name]:.3f})"
+        )
+        for engine in sorted(set(engines)):
+            own = [s for s, e in zip(spans, engines, strict=True) if e == engine]
+            print(
+                f"  {engine}: {len(own)} clips, false-reject rate "
+                f"{false_rejects(woke(found), name, own):.3f} "
+                f"(stage 1 alone {false_rejects(candidates(found), name, own):.3f})"
+            )
 
     counts = dict.fromkeys(names, 0)
+    counts_stage1 = dict.fromkeys(names, 0)
     hours = 0.0
     for kind, audio in negative_audio(rng, augment, args.hours).items():
         part_hours = len(audio) / RATE / 3600
-        found = [n for n, _ in stream(words, audio)]
-        per_hour = {name: found.count(name) / part_hours for name in names}
-        print(f"  {kind}: {part_hours:.2f} h, false accepts per hour {per_hour}")
+        found = stream(words, verifier, audio)
+        verify_ms += [v.ms for _, _, v in found if v is not None]
+        accepted = [n for n, _ in woke(found)]
+        fired = [n for n, _ in candidates(found)]
+        per_hour = {n: round(accepted.count(n) / part_hours, 2) for n in names}
+        stage1 = {n: round(fired.count(n) / part_hours, 1) for n in names}
+        checks = sum(v is not None for _, _, v in found) / part_hours
+        print(
+            f"  {kind}: {part_hours:.2f} h, false accepts per hour {per_hour} "
+            f"(stage 1 alone {stage1}); verifications per hour {checks:.0f}"
+        )
+        for n, _, v in found:
+            if v is not None and v.accepted:
+                print(f"    false accept {n} {v.score:.3f}")
         hours += part_hours
         for name in names:
-            counts[name] += found.count(name)
+            counts[name] += accepted.count(name)
+            counts_stage1[name] += fired.count(name)
     fa = {name: counts[name] / hours for name in names}
     print(f"negatives: {hours:.2f} h of held-out speech, confusables and noise")
     for name in names:
         print(
-            f"{name}: threshold {thresholds[name]}, "
-            f"false accepts {fa[name]:.2f} per hour, "
-            f"false-reject rate {frr.get(name, float('nan')):.3f}"
+            f"{name}: two-stage false accepts {fa[name]:.2f} per hour, "
+            f"false-reject rate {frr[name]:.3f}; stage 1 alone "
+            f"{counts_stage1[name] / hours:.1f} per hour, {frr_stage1[name]:.3f}"
         )
+    ms = np.array(verify_ms)
+    print(
+        f"stage 2: {len(ms)} verifications, {np.percentile(ms, 50):.0f} ms median, "
+        f"{np.percentile(ms, 90):.0f} ms p90 (Whisper base int8, 1 CPU thread)"
+    )
     print(f"elapsed {time.monotonic() - started:.0f} s")
-    print(f"athena_frr={frr['athena']:.3f} fa_per_hour={fa['athena']:.2f}")
+    print(
+        f"athena_frr={frr['athena']:.3f} athena_fa_per_hour={fa['athena']:.2f} "
+        f"jarvis_frr={frr['jarvis']:.3f} jarvis_fa_per_hour={fa['jarvis']:.2f} "
+        f"verify_ms_p50={np.percentile(ms, 50):.0f}"
+    )
 
 
 if __name__ == "__main__":

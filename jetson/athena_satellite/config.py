@@ -28,7 +28,13 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class WakeWordConfig:
-    """One wake word: its openWakeWord model and the HA agent it talks to."""
+    """One wake word: its openWakeWord model, its verification, the agent it talks to.
+
+    `threshold` and `patience` are stage 1's (openWakeWord); with `verify`, stage 2
+    (verify.py) wakes only when the `verifier` classifier (a name shipped in this
+    package, or a .npz path) gives the word a probability of at least
+    `verify_threshold` in the window stage 1 fired on.
+    """
 
     name: str
     model: str
@@ -36,6 +42,9 @@ class WakeWordConfig:
     threshold: float
     refractory_s: float
     patience: int = 1  # consecutive 80 ms chunks at or above the threshold
+    verify: bool = False
+    verify_threshold: float = 0.1
+    verifier: str | None = None
 
 
 # Seconds of silence that end a command for each of Home Assistant's "finished speaking
@@ -131,8 +140,24 @@ _WAKE_WORD = vol.Schema(
             vol.Coerce(float), vol.Range(min=0.0)
         ),
         vol.Optional("patience", default=1): vol.All(int, vol.Range(min=1, max=10)),
+        vol.Optional("verify", default=False): bool,
+        vol.Optional("verify_threshold", default=0.1): vol.All(
+            vol.Coerce(float), vol.Range(min=0.0, max=1.0)
+        ),
+        vol.Optional("verifier", default=None): vol.Any(
+            None, vol.All(str, vol.Length(min=1))
+        ),
     }
 )
+
+
+def _verifier_if_verified(word: dict[str, Any]) -> dict[str, Any]:
+    if word["verify"] and not word["verifier"]:
+        raise vol.Invalid("a verified wake word needs a verifier", path=["verifier"])
+    return word
+
+
+_VERIFIED_WAKE_WORD = vol.All(_WAKE_WORD, _verifier_if_verified)
 _SECONDS = vol.All(vol.Coerce(float), vol.Range(min=0.0))
 _TCP_URI = vol.All(str, vol.Match(r"^tcp://[^:/]+:[0-9]+$"))
 SCHEMA = vol.Schema(
@@ -162,7 +187,7 @@ SCHEMA = vol.Schema(
             vol.Optional("request_timeout_s", default=30): _SECONDS,
         },
         vol.Optional("continue_conversation_s", default=5): _SECONDS,
-        vol.Optional("wake_words"): vol.All([_WAKE_WORD], vol.Length(min=1)),
+        vol.Optional("wake_words"): vol.All([_VERIFIED_WAKE_WORD], vol.Length(min=1)),
         vol.Optional("vad", default=dict): {
             vol.Optional("engine", default="webrtc"): vol.In(["webrtc", "silero"]),
             vol.Optional("aggressiveness", default=2): vol.All(int, vol.Range(0, 3)),

@@ -1,12 +1,16 @@
 """The satellite: a state machine fed 80 ms audio chunks and HA's announcements.
 
-idle (wake words) → listening (VAD endpointing, STT started speculatively at each
-pause: recorder.py) → answering (the transcript → Home Assistant → TTS sentence by
-sentence) → idle, or listening again without a wake word when the reply asks a
-question (continue conversation). An announcement from HA waits for idle, then
-idle → announcing → idle. The microphone is ignored while the satellite answers or
-announces (half duplex), so it never answers itself. Every turn logs one JSON line with
-the timing of each stage.
+idle (wake words, stage 1) → verifying (stage 2: a classifier on Whisper's encoding
+confirms the word in the last two seconds; stage 1 scores the chunks that follow until
+the word is over; they, and those heard during the check, wait in this object and in the
+microphone's queue, then start the command, so its first word is never lost) → listening
+(VAD endpointing, STT started speculatively at each pause: recorder.py) → answering (the
+transcript → Home Assistant → TTS sentence by sentence) → idle, or listening again
+without a wake word when the reply asks a question (continue conversation). An
+announcement from HA waits for idle, then idle → announcing → idle. The microphone is
+ignored while the satellite answers or announces (half duplex), so it never answers
+itself. Every turn logs one JSON line with the timing of each stage. The chime plays
+once the word is verified.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from .recorder import CommandRecorder
 from .stt import Transcriber
 from .tts import StreamedReply, Synthesizer, speakable
 from .vad import Endpointer, State
+from .verify import Verdict, Verifier, word_over
 from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ class Mode(enum.Enum):
     """What the satellite is doing, so what it does with the next chunk."""
 
     IDLE = "idle"  # chunks go to the wake words; announcements may be spoken
+    VERIFYING = "verifying"  # stage 1 fired: chunks wait for stage 2's verdict
     LISTENING = "listening"  # chunks go to the VAD (and STT at pauses) until the end
     ANSWERING = "answering"  # transcript → HA → TTS of the reply; chunks are ignored
     ANNOUNCING = "announcing"  # speaking an announcement; chunks are ignored
@@ -100,7 +106,8 @@ class Satellite:
 
     The engines are passed in (tests and the benchmark share them between satellites);
     `connection` is the HA WebSocket connection, already running or about to. `clock`
-    is the time conversations expire by (see Conversations).
+    is the time conversations expire by (see Conversations). `verifier` is stage 2 for
+    the words configured with `verify` (they wake unverified without one).
     """
 
     def __init__(  # noqa: PLR0917 (one argument per engine)
@@ -113,9 +120,11 @@ class Satellite:
         transcriber: Transcriber,
         synthesizer: Synthesizer,
         *,
+        verifier: Verifier | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
+        self.verifier = verifier
         self.connection = connection
         connection.on_announce = self.on_announce
         self.sink = sink
@@ -129,6 +138,9 @@ class Satellite:
         self.announcements: asyncio.Queue[str] = asyncio.Queue()
         self.conversations = Conversations(config.conversation_timeout_s, clock)
         self._wake_time = 0.0
+        self._candidates: list[WakeWordConfig] = []  # the words to verify, in order
+        self._held: list[np.ndarray] = []  # chunks heard since stage 1 fired
+        self._verdict: Verdict | None = None  # stage 2's, for the current command
 
     def on_announce(self, data: dict[str, Any]) -> None:
         """Queue an `athena_announce` event's message if it is for this satellite.
@@ -164,7 +176,64 @@ class Satellite:
         self.mode = Mode.LISTENING
         self.word = word
         self._wake_time = time.monotonic()
+        self._verdict = None
         self.recorder.reset(start_timeout_s, after_wake)
+
+    def wake(self, word: WakeWordConfig, verdict: Verdict | None = None) -> None:
+        """Wake for `word` (verified by `verdict`, if stage 2 ran): chime, listen."""
+        _LOGGER.info(
+            "wake word %s%s",
+            word.name,
+            f" (verified {verdict.score:.3f})" if verdict else "",
+        )
+        self.listen(word, after_wake=True)
+        self._verdict = verdict
+        if self.config.chime:
+            threading.Thread(
+                target=self.sink.play,
+                args=(chime(self.synthesizer.rate), self.synthesizer.rate),
+                daemon=True,
+            ).start()
+
+    async def _verify(self, chunk: np.ndarray) -> TurnLog | None:
+        """Score and hold `chunk`; once the first candidate's word is over, run stage 2.
+
+        Stage 1 goes on scoring the held chunks (`word_over` needs its score; another
+        word it fires for meanwhile is verified after the first). Accepted: the
+        satellite wakes and the held chunks start the command. All rejected: back to
+        idle, the words' refractory times lifted. Returns a turn if the held chunks
+        ended one.
+        """
+        assert self._candidates and self.verifier is not None
+        if (name := self.wake_words.process(chunk)) is not None:
+            self._candidates.append(self._word(name))
+        self._held.append(chunk)
+        if not word_over(self.wake_words, self._candidates[0], len(self._held)):
+            return None
+        held, self._held = self._held, []
+        candidates, self._candidates = self._candidates, []
+        for word in candidates:
+            verdict = await asyncio.to_thread(
+                self.verifier.verify, word, self.wake_words.recent()
+            )
+            if verdict.accepted:
+                self.wake(word, verdict)
+                turn = None
+                for replayed in held:
+                    turn = turn or await self.handle(replayed)
+                return turn
+            _LOGGER.info(
+                "wake word %s not verified (%.3f, %.0f ms)",
+                word.name,
+                verdict.score,
+                verdict.ms,
+            )
+            self.wake_words.unblock(word.name)
+        self.mode = Mode.IDLE
+        return None
+
+    def _word(self, name: str) -> WakeWordConfig:
+        return next(w for w in self.config.wake_words if w.name == name)
 
     async def handle(self, chunk: np.ndarray) -> TurnLog | None:
         """Process one 80 ms chunk; return the TurnLog when a turn was answered.
@@ -174,16 +243,15 @@ class Satellite:
         if self.mode is Mode.IDLE:
             name = self.wake_words.process(chunk)
             if name is not None:
-                word = next(w for w in self.config.wake_words if w.name == name)
-                _LOGGER.info("wake word %s", name)
-                self.listen(word, after_wake=True)
-                if self.config.chime:
-                    threading.Thread(
-                        target=self.sink.play,
-                        args=(chime(self.synthesizer.rate), self.synthesizer.rate),
-                        daemon=True,
-                    ).start()
+                word = self._word(name)
+                if word.verify and self.verifier is not None:
+                    self.mode = Mode.VERIFYING
+                    self._candidates = [word]
+                else:
+                    self.wake(word)
             return None
+        if self.mode is Mode.VERIFYING:
+            return await self._verify(chunk)
         if self.mode is not Mode.LISTENING:
             return None
         recorder = self.recorder
@@ -201,6 +269,8 @@ class Satellite:
         decided = time.monotonic()
         speech_end = result.speech_end or 0
         turn = TurnLog(word.name, word.agent_id, endpoint=result.state.value)
+        if self._verdict is not None:
+            turn.timings_ms["verify"] = self._verdict.ms
         turn.timings_ms["wake_to_end_of_speech"] = 1000 * (decided - self._wake_time)
         speech_s = (speech_end - (result.speech_start or 0)) / RATE
         turn.timings_ms["speech"] = 1000 * speech_s
@@ -386,6 +456,7 @@ class Satellite:
         pad_s = max(1.0, self.config.vad.silence_s + 0.5)
         padded = np.concatenate([audio, np.zeros(int(pad_s * RATE), np.int16)])
         self.mode = Mode.IDLE
+        self._held, self._candidates = [], []
         self.wake_words.reset()
         turn, woke = await self._feed(padded, realtime)
         if turn is not None or woke:
@@ -405,7 +476,7 @@ class Satellite:
             if realtime:
                 due = start + index * CHUNK_SAMPLES / RATE
                 await asyncio.sleep(due - time.monotonic())
-            idle = self.mode is Mode.IDLE
+            idle = self.mode in (Mode.IDLE, Mode.VERIFYING)
             if (turn := await self.handle(chunk)) is not None:
                 return turn, True
             woke = woke or (idle and self.mode is Mode.LISTENING)
@@ -476,9 +547,13 @@ def build(
 
     `sink` defaults to the configured ALSA output; a `transcriber` or `synthesizer`
     already loaded is used instead of loading another; `backoff_s` are the delays
-    between reconnects to HA, `clock` the time conversations expire by. Raises
-    FileNotFoundError for a missing wake-word or voice model.
+    between reconnects to HA, `clock` the time conversations expire by. Stage 2
+    shares the transcriber's Whisper model. Raises FileNotFoundError for a missing
+    wake-word or voice model.
     """
+    transcriber = transcriber or Transcriber(
+        config.stt_model_dir, config.stt_device, config.stt_beam_size
+    )
     connection = Connection(
         config.url,
         config.token,
@@ -491,9 +566,13 @@ def build(
         sink if sink is not None else AlsaSink(config.output_device),
         WakeWords(config.wake_words),
         Endpointer(config.vad),
-        transcriber
-        or Transcriber(config.stt_model_dir, config.stt_device, config.stt_beam_size),
+        transcriber,
         synthesizer or Synthesizer(config.tts_model, config.tts_length_scale),
+        verifier=(
+            Verifier(transcriber.model, config.wake_words)
+            if any(w.verify for w in config.wake_words)
+            else None
+        ),
         clock=clock,
     )
 

@@ -61,8 +61,13 @@ class Transcriber:
     """Whisper base via faster-whisper; `transcribe` takes 16 kHz int16 audio."""
 
     def __init__(
-        self, model_dir: Path, device: str = "auto", beam_size: int = 1
+        self,
+        model_dir: Path,
+        device: str = "auto",
+        beam_size: int = 1,
+        cpu_threads: int = 0,
     ) -> None:
+        """Load the model (`cpu_threads`: CTranslate2's CPU threads, 0 its default)."""
         from faster_whisper import WhisperModel
 
         if device == "auto":
@@ -72,6 +77,7 @@ class Transcriber:
             str(prepare_model(model_dir)),
             device=device,
             compute_type="float16" if device == "cuda" else "int8",
+            cpu_threads=cpu_threads,
         )
 
     def transcribe(self, audio: np.ndarray, language: str = "en") -> str:

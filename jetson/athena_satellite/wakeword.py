@@ -11,6 +11,7 @@ Source: https://github.com/dscripka/openWakeWord (model.py, utils.AudioFeatures)
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,6 +27,8 @@ OWN_MODELS = Path(__file__).parent / "models"
 # Silence fed after a reset: more than the melspectrogram window (76 frames, 0.76 s) and
 # the 16 embeddings a word model scores (1.28 s).
 PRIMING_S = 2.0
+# Audio kept for stage 2 (verify.py verifies the last 2 s, some of it heard after).
+HISTORY_CHUNKS = 25
 
 
 def model_path(model: str) -> Path:
@@ -97,6 +100,7 @@ class WakeWords:
     `process(chunk)` returns the name of a word whose score has been at or above its
     threshold for `patience` consecutive chunks (openWakeWord's `patience`; the highest
     score if several words qualify) outside that word's refractory time, else None.
+    `recent()` is the audio of the last HISTORY_CHUNKS chunks, for stage 2.
     """
 
     def __init__(self, words: Sequence[WakeWordConfig]) -> None:
@@ -107,6 +111,7 @@ class WakeWords:
         self._blocked_until: list[int] = []  # per word, in samples since the last reset
         self._streak: list[int] = []
         self._position = 0  # samples since the last reset
+        self._history: deque[np.ndarray] = deque(maxlen=HISTORY_CHUNKS)
         self.reset()
 
     def reset(self) -> None:
@@ -126,6 +131,21 @@ class WakeWords:
         self._blocked_until = [0] * len(self.words)
         self._position = 0
         self._streak = [0] * len(self.words)  # consecutive chunks at or above threshold
+        self._history.clear()
+
+    def score(self, name: str) -> float:
+        """Return `name`'s score on the last chunk (0-1)."""
+        return self.scores[[w.name for w in self.words].index(name)]
+
+    def unblock(self, name: str) -> None:
+        """End `name`'s refractory time (stage 2 rejected it, the word may follow)."""
+        self._blocked_until[[w.name for w in self.words].index(name)] = 0
+
+    def recent(self) -> np.ndarray:
+        """Return the last chunks since the reset (int16, HISTORY_CHUNKS at most)."""
+        if not self._history:
+            return np.zeros(0, np.int16)
+        return np.concatenate(self._history)
 
     def process(self, chunk: np.ndarray) -> str | None:
         """Score a chunk (shape (1280,), int16, 16 kHz); return a detected word or None.
@@ -137,6 +157,7 @@ class WakeWords:
                 f"wake words need {CHUNK_SAMPLES}-sample chunks, got {chunk.shape}"
             )
         self.features(chunk)
+        self._history.append(chunk)
         self._position += CHUNK_SAMPLES
         best: tuple[float, int] | None = None
         for i, (word, (score, frames)) in enumerate(

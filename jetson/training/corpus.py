@@ -60,8 +60,8 @@ HELD_OUT = (
     "Play some quiet music in the living room.",
 )
 
-# Words and phrases that sound like "athena" but are not it (training and held-out use
-# them all, each with its own voices).
+# Words and phrases that sound like "athena" or "hey jarvis" but are not them (training
+# and held-out use them all, each with its own voices).
 CONFUSABLES = (
     "athens",
     "ethan",
@@ -93,6 +93,23 @@ CONFUSABLES = (
     "kathleen",
     "regina",
     "christina",
+    "athlete",
+    "lasagna",
+    "a thena",
+    "athenian army",
+    "at the end of it",
+    "the antenna",
+    "a tanner",
+    "ethanol",
+    "arthur",
+    "at ten a.m.",
+    # close to "hey jarvis" (stage 2 must tell them apart): the same vowels or rhyme
+    "hey jarred",
+    "hey java",
+    "hey travis",
+    "hey marvin",
+    "harvest",
+    "hey service",
 )
 
 _SUBJECTS = (

@@ -46,6 +46,27 @@ ESPEAK_TRAIN_VARIANTS = (
     "Michael",
     "Robert",
 )
+# Other languages' espeak-ng voices speaking English (accents unlike any English voice),
+# each with a few training variants; training only.
+ESPEAK_TRAIN_LANGUAGES = (
+    "de",
+    "fr-fr",
+    "es",
+    "it",
+    "nl",
+    "pl",
+    "ru",
+    "sv",
+    "hi",
+    "pt-br",
+    "cmn",
+    "el",
+    "tr",
+    "fi",
+    "cs",
+    "hu",
+)
+ESPEAK_LANGUAGE_VARIANTS = ("m1", "f2", "m7", "f4", "Andy", "Steph", "klatt4", "Zac")
 ESPEAK_EVAL_ACCENTS = ("en-gb-scotland", "en-029", "en-gb-x-gbclan")
 ESPEAK_EVAL_VARIANTS = (
     "m3",
@@ -105,15 +126,18 @@ class Voice:
 
 
 def voices(split: str) -> list[Voice]:
-    """Return the voices of "train" or "eval" (espeak accents x variants, piper)."""
-    accents, variants = (
-        (ESPEAK_TRAIN_ACCENTS, ESPEAK_TRAIN_VARIANTS)
-        if split == "train"
-        else (ESPEAK_EVAL_ACCENTS, ESPEAK_EVAL_VARIANTS)
-    )
-    return [Voice("espeak", f"{a}+{v}") for a in accents for v in variants] + [
-        Voice("piper", split)
-    ]
+    """Return the voices of "train" or "eval" (espeak accents x variants, piper).
+
+    "train" also has the other languages' voices (ESPEAK_TRAIN_LANGUAGES).
+    """
+    if split == "train":
+        pairs = [(a, v) for a in ESPEAK_TRAIN_ACCENTS for v in ESPEAK_TRAIN_VARIANTS]
+        pairs += [
+            (a, v) for a in ESPEAK_TRAIN_LANGUAGES for v in ESPEAK_LANGUAGE_VARIANTS
+        ]
+    else:
+        pairs = [(a, v) for a in ESPEAK_EVAL_ACCENTS for v in ESPEAK_EVAL_VARIANTS]
+    return [Voice("espeak", f"{a}+{v}") for a, v in pairs] + [Voice("piper", split)]
 
 
 class Augmenter:

@@ -100,6 +100,36 @@ def noise(kind: str, seconds: float, volume: float = 0.1) -> np.ndarray:
     return _wav_bytes_to_audio(result.stdout)
 
 
+def perturb(
+    audio: np.ndarray,
+    tract: float = 1.0,
+    tempo: float = 1.0,
+    cents: float = 0.0,
+    telephone: bool = False,
+) -> np.ndarray:
+    """Change a voice with sox: vocal tract length, speed and pitch, telephone band.
+
+    `tract` > 1 plays the audio faster (`speed`, a shorter vocal tract: formants and
+    pitch rise) and `tempo` then restores its length times 1 / `tempo`; `cents` shifts
+    the pitch alone; `telephone` keeps 300-3400 Hz. Returns 16 kHz int16 audio.
+    """
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(audio.astype(np.int16).tobytes())
+    effects = ["speed", f"{tract:.3f}", "tempo", "-s", f"{tempo / tract:.3f}"]
+    effects += ["pitch", f"{cents:.0f}"] + (["sinc", "300-3400"] if telephone else [])
+    result = subprocess.run(
+        ["sox", "-t", "wav", "-", "-t", "wav", "-r", str(RATE), "-", *effects],
+        input=buffer.getvalue(),
+        capture_output=True,
+        check=True,
+    )
+    return _wav_bytes_to_audio(result.stdout)
+
+
 def silence(seconds: float) -> np.ndarray:
     """Digital silence."""
     return np.zeros(int(seconds * RATE), np.int16)

@@ -1,0 +1,119 @@
+"""Both wake words through the satellite's two stages, on generated speech.
+
+Stage 1 (openWakeWord at its recall threshold) and stage 2 (the verifier on Whisper's
+encoder, verify.py) run as shipped in default.yaml; the engines are real, HA is the
+loopback fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from athena_satellite.audio import chunks
+from athena_satellite.config import ConfigError
+from athena_satellite.satellite import Mode
+from training import speech
+
+from .conftest import join, words
+
+COMMAND = "Turn off the radio in the bedroom."
+
+
+def piper(text: str):
+    """The piper voice without sampling noise: every run hears the same clip."""
+    return speech.piper(text, noise_scale=0.0, noise_w=0.0)
+
+
+async def feed(satellite, audio) -> list:
+    """Handle `audio` chunk by chunk; return the turns answered."""
+    return [turn for chunk in chunks(audio) if (turn := await satellite.handle(chunk))]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name"), [("Hey Athena,", "athena"), ("Hey Jarvis,", "jarvis")]
+)
+async def test_each_word_wakes_athenas_agent_and_keeps_the_first_word(
+    fake_ha, make_config, make_satellite, phrase, name
+) -> None:
+    """The word, then the command at once: Athena's agent gets all of it, "turn" too."""
+    satellite, _sink = make_satellite(make_config(fake_ha.url))
+    task = asyncio.create_task(satellite.connection.run())
+    audio = join(
+        speech.silence(1),
+        piper(f"{phrase} {COMMAND.lower()}"),
+        speech.silence(1.5),
+    )
+    turns = await feed(satellite, audio)
+    assert [turn.wake_word for turn in turns] == [name]
+    assert "verify" in turns[0].timings_ms  # stage 2 ran before the wake
+    assert fake_ha.commands[0]["agent_id"] == "conversation.athena"
+    heard = words(fake_ha.commands[0]["text"])
+    assert heard[:3] == ["turn", "off", "the"], heard
+    await satellite.connection.close()
+    await task
+
+
+@pytest.mark.parametrize("voice", ["piper", "en-us", "en-gb+f2"])
+async def test_confusable_sentences_do_not_wake(
+    fake_ha, make_config, make_satellite, voice
+) -> None:
+    """Sentences with words close to either wake word never wake the satellite."""
+    satellite, _sink = make_satellite(make_config(fake_ha.url))
+    sentences = [
+        "The Athenian army marched home.",
+        "We will talk about it at the end.",
+        "Hey Jarred, the lasagna is ready.",
+        "She said a thena, not a tina.",
+        "Hey Java, hey Travis, hey Marvin.",
+        "Athens is lovely in the spring.",
+    ]
+    clips = []
+    for sentence in sentences:
+        spoken = piper(sentence) if voice == "piper" else speech.espeak(sentence, voice)
+        clips += [spoken, speech.silence(1)]
+    modes = set()
+    for chunk in chunks(join(speech.silence(1), *clips)):
+        await satellite.handle(chunk)
+        modes.add(satellite.mode)
+    assert Mode.LISTENING not in modes
+    assert fake_ha.commands == []
+
+
+async def test_a_rejected_candidate_does_not_block_the_word(
+    fake_ha, make_config, make_satellite, caplog
+) -> None:
+    """Right after a confusable stage 2 rejects, the real word still wakes."""
+    caplog.set_level(logging.INFO, logger="athena_satellite.satellite")
+    satellite, _sink = make_satellite(make_config(fake_ha.url))
+    task = asyncio.create_task(satellite.connection.run())
+    audio = join(
+        speech.silence(1),
+        piper("Hey Jarred."),
+        speech.silence(0.3),
+        piper(f"Hey Jarvis, {COMMAND.lower()}"),
+        speech.silence(1.5),
+    )
+    turns = await feed(satellite, audio)
+    assert "wake word jarvis not verified" in caplog.text  # stage 1 fired on it
+    assert [turn.wake_word for turn in turns] == ["jarvis"]
+    assert words(fake_ha.commands[0]["text"])[:2] == ["turn", "off"]
+    await satellite.connection.close()
+    await task
+
+
+def test_both_words_reach_athena_and_are_verified_by_default(make_config) -> None:
+    config = make_config()
+    assert {w.name: w.agent_id for w in config.wake_words} == {
+        "athena": "conversation.athena",
+        "jarvis": "conversation.athena",
+    }
+    assert all(w.verify and w.verifier for w in config.wake_words)
+
+
+def test_a_verified_word_needs_a_verifier(make_config) -> None:
+    word = {"name": "x", "model": "hey_jarvis", "verify": True}
+    with pytest.raises(ConfigError, match="verifier"):
+        make_config(wake_words=[word])
