@@ -1,19 +1,23 @@
 """Both wake words through the satellite's two-stage wake path, on held-out voices.
 
 Held-out voices only (training/data.py: other espeak-ng accents and variants, another
-piper range), augmented with noise and reverberation like the training data but with
-another seed. Through the satellite's own wake path (athena_satellite.verify.stream:
-stage 1 openWakeWord in 80 ms chunks at the shipped recall thresholds, patience and
-refractory times, then stage 2: Whisper base's encoder on the CPU and each word's
-verifier), default.yaml as shipped:
+piper range, and flite's five voices, an engine training never hears), augmented with
+noise and reverberation like the training data but with another seed. Through the
+satellite's own wake path (athena_satellite.verify.stream: stage 1 openWakeWord in
+80 ms chunks at the shipped recall thresholds, patience and refractory times, then
+stage 2: Whisper base's encoder on the CPU and each word's verifier), default.yaml as
+shipped:
 - false-reject rate: clips of "athena" and "hey jarvis" in context; a clip counts as
   detected if its word wakes before the clip's end (per engine on lines of their own);
 - false accepts per hour: at least 2 hours of held-out sentences, confusable words and
   noise, with neither wake word in them;
 - stage 1 alone beside it (every candidate it hands to stage 2), the verifications per
-  hour of ordinary speech and the CPU time of one (wall time, Whisper on 1 thread).
-The cross-engine figures (stage 2 fit without an engine, scored on that engine's
-windows) come from training/verifier.py --without; stage 1 is not retrained per engine.
+  hour of ordinary speech and the CPU time of one (wall time, Whisper on 1 thread);
+- each false accept with what was said and by which engine, and per engine a line of
+  its own with both words' FRR and false accepts per hour of that engine's speech: the
+  `engine flite` line is the cross-engine figure (trained on espeak-ng and piper,
+  measured on flite). Stage 2 fit without espeak-ng or without piper, scored on that
+  engine's training windows: training/verifier.py --without.
 Run with the satellite's venv (about 20 minutes on this 2-core machine):
 
     jetson/.venv/bin/python -m bench.wakeword_athena
@@ -65,7 +69,7 @@ def positive_stream(
     """Clips of `phrase` by each held-out voice in one stream; (start, end), engine."""
     parts, spans, engines, position = [], [], [], 0
     for voice in data.voices("eval"):
-        for _ in range(8 if voice.engine == "piper" else 2):
+        for _ in range(2 if voice.engine == "espeak" else 8):
             word = voice.say(phrase, rng)
             before = fillers[int(rng.integers(len(fillers)))]
             after = fillers[int(rng.integers(len(fillers)))]
@@ -87,36 +91,82 @@ def false_rejects(found: list[tuple[str, int]], name: str, spans: list) -> float
     return missed / len(spans)
 
 
+@dataclasses.dataclass
+class Negatives:
+    """Held-out audio without either wake word, and who said what where.
+
+    `segments`: (start, end, engine, text) of each spoken clip, in samples of `audio`
+    (none for noise).
+    """
+
+    audio: np.ndarray
+    segments: list[tuple[int, int, str, str]]
+
+    def said(self, sample: int) -> tuple[str, str]:
+        """(engine, text) of the clip at or just before `sample` ("", "" if none)."""
+        for start, end, engine, text in self.segments:
+            if start <= sample <= end + RATE // 2:
+                return engine, text
+        return "", ""
+
+    def hours(self, engine: str | None = None) -> float:
+        """Hours of the audio (None), or of `engine`'s clips with what follows them."""
+        if engine is None:
+            return len(self.audio) / RATE / 3600
+        kept = [end - start for start, end, e, _ in self.segments if e == engine]
+        return (sum(kept) + len(kept) * RATE // 2) / RATE / 3600
+
+
+def joined(clips: list[tuple[np.ndarray, str, str]], rng: np.random.Generator):
+    """One stream of (audio, engine, text) clips with 0.2-1.0 s pauses: Negatives."""
+    parts, segments, position = [], [], 0
+    for audio, engine, text in clips:
+        pause = speech.silence(float(rng.uniform(0.2, 1.0)))
+        parts += [audio, pause]
+        segments.append((position, position + len(audio), engine, text))
+        position += len(audio) + len(pause)
+    return Negatives(np.concatenate(parts), segments)
+
+
 def negative_audio(
     rng: np.random.Generator, augment: data.Augmenter, hours: float
-) -> dict[str, np.ndarray]:
-    """At least `hours` of held-out non-wake audio: confusables, noise, sentences."""
+) -> dict[str, Negatives]:
+    """At least `hours` of held-out non-wake audio: confusables, noise, sentences.
+
+    Every confusable word by every held-out voice; noise of each kind at 3 volumes;
+    held-out and random sentences by random held-out voices, half augmented.
+    """
     voices = data.voices("eval")
-    confusables = []
     # "jarvis" is a confusable for athena but a wake word here: left out.
-    for text in (t for t in corpus.CONFUSABLES if "jarvis" not in t):
-        for voice in voices:
-            confusables += [voice.say(text, rng), speech.silence(0.4)]
-    noise = [
-        speech.noise(kind, 120, volume)
-        for kind in data.NOISES
-        for volume in (0.02, 0.1, 0.3)
+    confusables = [
+        (voice.say(text, rng), voice.engine, text)
+        for text in corpus.CONFUSABLES
+        if "jarvis" not in text
+        for voice in voices
     ]
-    parts: list[np.ndarray] = []
-    total = sum(len(p) for p in confusables + noise)
-    sentences = list(corpus.HELD_OUT)
+    noise = np.concatenate(
+        [
+            speech.noise(kind, 120, volume)
+            for kind in data.NOISES
+            for volume in (0.02, 0.1, 0.3)
+        ]
+    )
+    sentences: list[tuple[np.ndarray, str, str]] = []
+    total = len(noise) + sum(len(a) + RATE // 2 for a, _, _ in confusables)
+    texts = list(corpus.HELD_OUT)
     while total < hours * 3600 * RATE:
-        if not sentences:
-            sentences = corpus.random_sentences(rng, 200)
+        if not texts:
+            texts = corpus.random_sentences(rng, 200)
         voice = voices[int(rng.integers(len(voices)))]
-        clip = voice.say(sentences.pop(), rng)
+        text = texts.pop()
+        clip = voice.say(text, rng)
         clip = augment(clip) if rng.random() < 0.5 else clip
-        parts += [clip, speech.silence(float(rng.uniform(0.2, 1.0)))]
-        total += len(clip) + len(parts[-1])
+        sentences.append((clip, voice.engine, text))
+        total += len(clip) + RATE // 2
     return {
-        "confusables": np.concatenate(confusables),
-        "noise": np.concatenate(noise),
-        "sentences": np.concatenate(parts),
+        "confusables": joined(confusables, rng),
+        "noise": Negatives(noise, []),
+        "sentences": joined(sentences, rng),
     }
 
 
@@ -156,6 +206,7 @@ def main() -> None:
     augment = data.Augmenter(rng, np.concatenate(fillers[:12]))
 
     frr, frr_stage1, verify_ms = {}, {}, []
+    frr_engine: dict[tuple[str, str], float] = {}
     for name, phrase in (("athena", "athena"), ("jarvis", "hey jarvis")):
         audio, spans, engines = positive_stream(phrase, rng, augment, fillers)
         found = stream(words, verifier, audio)
@@ -168,18 +219,21 @@ def main() -> None:
         )
         for engine in sorted(set(engines)):
             own = [s for s, e in zip(spans, engines, strict=True) if e == engine]
+            frr_engine[name, engine] = false_rejects(woke(found), name, own)
             print(
                 f"  {engine}: {len(own)} clips, false-reject rate "
-                f"{false_rejects(woke(found), name, own):.3f} "
+                f"{frr_engine[name, engine]:.3f} "
                 f"(stage 1 alone {false_rejects(candidates(found), name, own):.3f})"
             )
 
     counts = dict.fromkeys(names, 0)
     counts_stage1 = dict.fromkeys(names, 0)
     hours = 0.0
-    for kind, audio in negative_audio(rng, augment, args.hours).items():
-        part_hours = len(audio) / RATE / 3600
-        found = stream(words, verifier, audio)
+    engine_fa: dict[str, list[str]] = {}  # engine → words it falsely woke
+    engine_hours: dict[str, float] = {}
+    for kind, negatives in negative_audio(rng, augment, args.hours).items():
+        part_hours = negatives.hours()
+        found = stream(words, verifier, negatives.audio)
         verify_ms += [v.ms for _, _, v in found if v is not None]
         accepted = [n for n, _ in woke(found)]
         fired = [n for n, _ in candidates(found)]
@@ -190,9 +244,13 @@ def main() -> None:
             f"  {kind}: {part_hours:.2f} h, false accepts per hour {per_hour} "
             f"(stage 1 alone {stage1}); verifications per hour {checks:.0f}"
         )
-        for n, _, v in found:
+        for n, sample, v in found:
             if v is not None and v.accepted:
-                print(f"    false accept {n} {v.score:.3f}")
+                engine, text = negatives.said(sample)
+                engine_fa.setdefault(engine, []).append(n)
+                print(f"    false accept {n} {v.score:.3f}: {text!r} ({engine})")
+        for engine in {e for _, _, e, _ in negatives.segments}:
+            engine_hours[engine] = engine_hours.get(engine, 0) + negatives.hours(engine)
         hours += part_hours
         for name in names:
             counts[name] += accepted.count(name)
@@ -204,6 +262,20 @@ def main() -> None:
             f"{name}: two-stage false accepts {fa[name]:.2f} per hour, "
             f"false-reject rate {frr[name]:.3f}; stage 1 alone "
             f"{counts_stage1[name] / hours:.1f} per hour, {frr_stage1[name]:.3f}"
+        )
+    for engine in sorted(engine_hours):
+        figures = " ".join(
+            f"{name}_frr={frr_engine[name, engine]:.3f} "
+            f"{name}_fa_per_hour="
+            f"{engine_fa.get(engine, []).count(name) / engine_hours[engine]:.2f}"
+            for name in names
+        )
+        trained = (
+            "never trained on" if engine == "flite" else "training has other voices"
+        )
+        print(
+            f"engine {engine} ({trained}; {engine_hours[engine]:.2f} h of its "
+            f"speech): {figures}"
         )
     ms = np.array(verify_ms)
     print(

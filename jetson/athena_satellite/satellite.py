@@ -1,9 +1,9 @@
 """The satellite: a state machine fed 80 ms audio chunks and HA's announcements.
 
-idle (wake words, stage 1) → verifying (stage 2: a classifier on Whisper's encoding
-confirms the word in the last two seconds; stage 1 scores the chunks that follow until
-the word is over; they, and those heard during the check, wait in this object and in the
-microphone's queue, then start the command, so its first word is never lost) → listening
+idle (wake words: stage 1, then stage 2, a classifier on Whisper's encoding, confirms
+the word in the last two seconds; the chunks heard after stage 1 fired wait in the
+detector (verify.Detector), those heard during the check in the microphone's queue, and
+all of them start the command, so its first word is never lost) → listening
 (VAD endpointing, STT started speculatively at each pause: recorder.py) → answering (the
 transcript → Home Assistant → TTS sentence by sentence) → idle, or listening again
 without a wake word when the reply asks a question (continue conversation). An
@@ -36,7 +36,7 @@ from .recorder import CommandRecorder
 from .stt import Transcriber
 from .tts import StreamedReply, Synthesizer, speakable
 from .vad import Endpointer, State
-from .verify import Verdict, Verifier, word_over
+from .verify import Detector, Verdict, Verifier
 from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ class Mode(enum.Enum):
     """What the satellite is doing, so what it does with the next chunk."""
 
     IDLE = "idle"  # chunks go to the wake words; announcements may be spoken
-    VERIFYING = "verifying"  # stage 1 fired: chunks wait for stage 2's verdict
     LISTENING = "listening"  # chunks go to the VAD (and STT at pauses) until the end
     ANSWERING = "answering"  # transcript → HA → TTS of the reply; chunks are ignored
     ANNOUNCING = "announcing"  # speaking an announcement; chunks are ignored
@@ -124,11 +123,10 @@ class Satellite:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.verifier = verifier
+        self.detector = Detector(wake_words, verifier)
         self.connection = connection
         connection.on_announce = self.on_announce
         self.sink = sink
-        self.wake_words = wake_words
         self.recorder = CommandRecorder(
             endpointer, transcriber.transcribe, config.language
         )
@@ -138,8 +136,6 @@ class Satellite:
         self.announcements: asyncio.Queue[str] = asyncio.Queue()
         self.conversations = Conversations(config.conversation_timeout_s, clock)
         self._wake_time = 0.0
-        self._candidates: list[WakeWordConfig] = []  # the words to verify, in order
-        self._held: list[np.ndarray] = []  # chunks heard since stage 1 fired
         self._verdict: Verdict | None = None  # stage 2's, for the current command
 
     def on_announce(self, data: dict[str, Any]) -> None:
@@ -156,14 +152,18 @@ class Satellite:
 
         Returns whether one was spoken.
         """
-        if self.mode is not Mode.IDLE or self.announcements.empty():
+        if (
+            self.mode is not Mode.IDLE
+            or self.detector.verifying
+            or self.announcements.empty()
+        ):
             return False
         self.mode = Mode.ANNOUNCING
         try:
             await self.speak(self.announcements.get_nowait())
         finally:
             self.mode = Mode.IDLE
-        self.wake_words.reset()
+        self.detector.reset()
         return True
 
     def listen(
@@ -195,63 +195,20 @@ class Satellite:
                 daemon=True,
             ).start()
 
-    async def _verify(self, chunk: np.ndarray) -> TurnLog | None:
-        """Score and hold `chunk`; once the first candidate's word is over, run stage 2.
-
-        Stage 1 goes on scoring the held chunks (`word_over` needs its score; another
-        word it fires for meanwhile is verified after the first). Accepted: the
-        satellite wakes and the held chunks start the command. All rejected: back to
-        idle, the words' refractory times lifted. Returns a turn if the held chunks
-        ended one.
-        """
-        assert self._candidates and self.verifier is not None
-        if (name := self.wake_words.process(chunk)) is not None:
-            self._candidates.append(self._word(name))
-        self._held.append(chunk)
-        if not word_over(self.wake_words, self._candidates[0], len(self._held)):
-            return None
-        held, self._held = self._held, []
-        candidates, self._candidates = self._candidates, []
-        for word in candidates:
-            verdict = await asyncio.to_thread(
-                self.verifier.verify, word, self.wake_words.recent()
-            )
-            if verdict.accepted:
-                self.wake(word, verdict)
-                turn = None
-                for replayed in held:
-                    turn = turn or await self.handle(replayed)
-                return turn
-            _LOGGER.info(
-                "wake word %s not verified (%.3f, %.0f ms)",
-                word.name,
-                verdict.score,
-                verdict.ms,
-            )
-            self.wake_words.unblock(word.name)
-        self.mode = Mode.IDLE
-        return None
-
-    def _word(self, name: str) -> WakeWordConfig:
-        return next(w for w in self.config.wake_words if w.name == name)
-
     async def handle(self, chunk: np.ndarray) -> TurnLog | None:
         """Process one 80 ms chunk; return the TurnLog when a turn was answered.
 
         Ignored while answering or announcing (half duplex).
         """
         if self.mode is Mode.IDLE:
-            name = self.wake_words.process(chunk)
-            if name is not None:
-                word = self._word(name)
-                if word.verify and self.verifier is not None:
-                    self.mode = Mode.VERIFYING
-                    self._candidates = [word]
-                else:
-                    self.wake(word)
-            return None
-        if self.mode is Mode.VERIFYING:
-            return await self._verify(chunk)
+            wake = self.detector.process(chunk)
+            if wake is None:
+                return None
+            self.wake(wake.word, wake.verdict)
+            turn = None
+            for held in wake.held:  # the command's start, heard while verifying
+                turn = turn or await self.handle(held)
+            return turn
         if self.mode is not Mode.LISTENING:
             return None
         recorder = self.recorder
@@ -263,7 +220,7 @@ class Satellite:
         if result.state is State.NO_SPEECH:
             _LOGGER.info("no command after %s", word.name)
             self.mode = Mode.IDLE
-            self.wake_words.reset()
+            self.detector.reset()
             return None
         self.mode = Mode.ANSWERING
         decided = time.monotonic()
@@ -456,8 +413,7 @@ class Satellite:
         pad_s = max(1.0, self.config.vad.silence_s + 0.5)
         padded = np.concatenate([audio, np.zeros(int(pad_s * RATE), np.int16)])
         self.mode = Mode.IDLE
-        self._held, self._candidates = [], []
-        self.wake_words.reset()
+        self.detector.reset()
         turn, woke = await self._feed(padded, realtime)
         if turn is not None or woke:
             return turn
@@ -476,7 +432,7 @@ class Satellite:
             if realtime:
                 due = start + index * CHUNK_SAMPLES / RATE
                 await asyncio.sleep(due - time.monotonic())
-            idle = self.mode in (Mode.IDLE, Mode.VERIFYING)
+            idle = self.mode is Mode.IDLE
             if (turn := await self.handle(chunk)) is not None:
                 return turn, True
             woke = woke or (idle and self.mode is Mode.LISTENING)
@@ -506,7 +462,7 @@ class Satellite:
                     continue
                 if await self.handle(chunk) is not None:
                     _drain(mic)
-                    self.wake_words.reset()
+                    self.detector.reset()
             ha.result()
         finally:
             stop.set()

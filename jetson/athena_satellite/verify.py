@@ -26,25 +26,28 @@ does); openWakeWord's custom verifier models
 from __future__ import annotations
 
 from dataclasses import dataclass
+import logging
 from pathlib import Path
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from .audio import CHUNK_SAMPLES, RATE, chunks
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from faster_whisper import WhisperModel
 
     from .config import WakeWordConfig
     from .wakeword import WakeWords
 
+_LOGGER = logging.getLogger(__name__)
 MODELS = Path(__file__).parent / "models"
 # The window verified: the wake word and what surrounds it ("hey jarvis" is ~0.8 s).
 WINDOW_S = 2.0
+WINDOW_SAMPLES = int(WINDOW_S * RATE)
 # Chunks heard after stage 1 fired before verifying: at least AFTER_CHUNKS (0.32 s),
 # more while the word's stage-1 score stays at its threshold (a recall threshold fires
 # inside the word, "hey jar…"), MAX_AFTER_CHUNKS (0.96 s) at most.
@@ -178,7 +181,11 @@ class Verifier:
 
     def score(self, word: WakeWordConfig, audio: np.ndarray) -> float:
         """Return the probability (0-1) of `word` in the last WINDOW_S of `audio`."""
-        window = audio[-int(WINDOW_S * RATE) :]
+        window = audio[-WINDOW_SAMPLES:]
+        # Right after a reset there is less: silence before it, as in training.
+        window = np.concatenate(
+            [np.zeros(WINDOW_SAMPLES - len(window), np.int16), window]
+        )
         return float(
             self.classifiers[word.name](spans(encode(self.model, window))).max()
         )
@@ -195,53 +202,135 @@ class Verifier:
         )
 
 
-def word_over(words: WakeWords, word: WakeWordConfig, held: int) -> bool:
-    """Tell whether `held` chunks after stage 1 fired for `word` are enough to verify.
+class Check(NamedTuple):
+    """One stage-1 detection and what stage 2 said of it.
 
-    `words` has scored those chunks: AFTER_CHUNKS at least, then until its score falls
-    under the threshold, MAX_AFTER_CHUNKS at most.
+    `name`: the wake word's; `fired`: samples since the detector's reset, up to the
+    chunk stage 1 fired on; `verdict`: None when the word is not verified (no
+    `verify`, or no verifier), which wakes the satellite.
     """
-    return held >= AFTER_CHUNKS and (
-        words.score(word.name) < word.threshold or held >= MAX_AFTER_CHUNKS
-    )
+
+    name: str
+    fired: int
+    verdict: Verdict | None
+
+
+@dataclass(frozen=True)
+class Wake:
+    """A wake: the word and stage 2's verdict (None: unverified).
+
+    `held`: the chunks heard after stage 1 fired (int16, 80 ms each), the start of the
+    command.
+    """
+
+    word: WakeWordConfig
+    verdict: Verdict | None
+    held: list[np.ndarray]
+
+
+class Detector:
+    """Both stages of the wake word over a stream of 80 ms chunks, as satellites run.
+
+    Stage 1 (`words`) scores every chunk. When it fires for a word with `verify` (and
+    there is a `verifier`), the next chunks are scored and held until the word is over:
+    AFTER_CHUNKS at least, then until its score falls under its threshold (a recall
+    threshold fires inside "hey jar…"), MAX_AFTER_CHUNKS at most. Then stage 2 verifies
+    it, and any other word stage 1 fired for meanwhile, in order, until one is
+    accepted; a rejection ends that word's refractory time, so the real word right
+    after a confusable still wakes. `on_check` is called with every stage-1 detection
+    and its verdict (the benchmark counts stage 1 alone with it).
+
+    The verification runs in the caller's thread (Whisper's encoder, ~25 ms on one core
+    of a 2-core x86 CPU): the chunks that arrive meanwhile wait in the microphone's
+    queue, so nothing is lost.
+    """
+
+    def __init__(
+        self,
+        words: WakeWords,
+        verifier: Verifier | None,
+        on_check: Callable[[Check], None] | None = None,
+    ) -> None:
+        self.words = words
+        self.verifier = verifier
+        self.on_check = on_check
+        self._candidates: list[tuple[WakeWordConfig, int]] = []
+        self._held: list[np.ndarray] = []
+        self._position = 0  # samples since the last reset
+
+    @property
+    def verifying(self) -> bool:
+        """Tell whether a candidate waits for stage 2 (chunks are being held)."""
+        return bool(self._candidates)
+
+    def reset(self) -> None:
+        """Back to idle: stage 1's buffers and refractory times, no candidate."""
+        self.words.reset()
+        self._candidates, self._held, self._position = [], [], 0
+
+    def process(self, chunk: np.ndarray) -> Wake | None:
+        """Score one chunk (shape (1280,), int16, 16 kHz); return a Wake or None.
+
+        Raises ValueError for a chunk of another size (WakeWords.process).
+        """
+        name = self.words.process(chunk)
+        self._position += CHUNK_SAMPLES
+        if name is not None:
+            word = next(w for w in self.words.words if w.name == name)
+            if self._candidates:
+                self._candidates.append((word, self._position))
+            elif word.verify and self.verifier is not None:
+                self._candidates.append((word, self._position))
+                return None  # the chunk stage 1 fired on is before the hold
+            else:
+                self._report(Check(word.name, self._position, None))
+                return Wake(word, None, [])
+        if not self._candidates:
+            return None
+        self._held.append(chunk)
+        first = self._candidates[0][0]
+        held = len(self._held)
+        if held < AFTER_CHUNKS or (
+            self.words.score(first.name) >= first.threshold and held < MAX_AFTER_CHUNKS
+        ):
+            return None
+        return self._verify()
+
+    def _verify(self) -> Wake | None:
+        assert self.verifier is not None
+        candidates, self._candidates = self._candidates, []
+        held, self._held = self._held, []
+        audio = self.words.recent()
+        for word, fired in candidates:
+            verdict = self.verifier.verify(word, audio) if word.verify else None
+            self._report(Check(word.name, fired, verdict))
+            if verdict is None or verdict.accepted:
+                return Wake(word, verdict, held)
+            _LOGGER.info(
+                "wake word %s not verified (%.3f, %.0f ms)",
+                word.name,
+                verdict.score,
+                verdict.ms,
+            )
+            self.words.unblock(word.name)
+        return None
+
+    def _report(self, check: Check) -> None:
+        if self.on_check is not None:
+            self.on_check(check)
 
 
 def stream(
     words: WakeWords, verifier: Verifier | None, audio: np.ndarray
-) -> list[tuple[str, int, Verdict | None]]:
+) -> list[Check]:
     """Run both stages over `audio` (int16, 16 kHz) as the satellite does, offline.
 
-    As Satellite.handle: when stage 1 fires for a word with `verify`, the next chunks
-    are scored and held until `word_over`, then stage 2 verifies it and any other word
-    stage 1 fired for meanwhile, in order, until one is accepted; a rejection ends the
-    word's refractory time, an acceptance counts as a wake (the satellite would record
-    the command from the held chunks; here stage 1 goes on). Returns (word, sample
-    after the chunk stage 1 fired on, verdict or None if unverified) for every stage-1
-    detection, accepted or not.
+    Every stage-1 detection with its verdict, accepted or not; after a wake, stage 1
+    goes on (the satellite would record the command from the held chunks).
     """
-    words.reset()
-    found: list[tuple[str, int, Verdict | None]] = []
-    candidates: list[tuple[WakeWordConfig, int]] = []  # the first decides the hold
-    held = 0
-    for index, chunk in enumerate(chunks(audio), 1):
-        name = words.process(chunk)
-        if name is not None:
-            word = next(w for w in words.words if w.name == name)
-            if word.verify and verifier is not None:
-                candidates.append((word, index * CHUNK_SAMPLES))
-            elif not candidates:
-                found.append((name, index * CHUNK_SAMPLES, None))
-        if not candidates:
-            continue
-        held += 1
-        if held <= 1 or not word_over(words, candidates[0][0], held - 1):
-            continue
-        assert verifier is not None
-        for word, fired in candidates:
-            verdict = verifier.verify(word, words.recent())
-            found.append((word.name, fired, verdict))
-            if verdict.accepted:
-                break
-            words.unblock(word.name)
-        candidates, held = [], 0
+    found: list[Check] = []
+    detector = Detector(words, verifier, found.append)
+    detector.reset()
+    for chunk in chunks(audio):
+        detector.process(chunk)
     return found

@@ -2,7 +2,8 @@
 
 HA's core `wyoming` integration (found by zeroconf `_wyoming._tcp`, or added by
 host/port) connects to this server and keeps the connection: RunSatellite, Describe →
-Info, Ping → Pong. The wake words stay on the device; after one the satellite sends
+Info, Ping → Pong. The wake words stay on the device, both stages (verify.Detector:
+stage 2 loads Whisper's encoder here too); after a verified one the satellite sends
 Detection and RunPipeline (from ASR to TTS), then the microphone as AudioStart /
 AudioChunk / AudioStop, ended by its own VAD (vad.py) or by HA's (a Transcript while
 streaming). HA answers with Transcript, Synthesize and the reply as AudioStart /
@@ -57,8 +58,10 @@ from wyoming.wake import Detection
 from .audio import RATE, AlsaSink, Sink, chime
 from .config import Config
 from .satellite import SORRY_UNREACHABLE, Satellite, _drain
+from .stt import Transcriber
 from .tts import Synthesizer, speakable
 from .vad import Endpointer, State
+from .verify import Detector, Verdict, Verifier
 from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
@@ -186,11 +189,12 @@ class WyomingSatellite:
         endpointer: Endpointer,
         synthesizer: Synthesizer,
         *,
+        verifier: Verifier | None = None,
         reply_timeout_s: float = 30.0,
     ) -> None:
         self.config = config
         self.sink = sink
-        self.wake_words = wake_words
+        self.detector = Detector(wake_words, verifier)
         self.endpointer = endpointer
         self.synthesizer = synthesizer
         self.reply_timeout_s = reply_timeout_s
@@ -260,7 +264,7 @@ class WyomingSatellite:
         self.modes.append(mode)
         if mode is Mode.IDLE:
             self.idle.set()
-            self.wake_words.reset()
+            self.detector.reset()
         else:
             self.idle.clear()
 
@@ -274,9 +278,13 @@ class WyomingSatellite:
         (the microphone is muted while HA works and while the satellite speaks).
         """
         if self.mode is Mode.IDLE:
-            name = self.wake_words.process(chunk)
-            if name is not None:
-                await self._wake(name)
+            wake = self.detector.process(chunk)
+            if wake is None:
+                return
+            await self._wake(wake.word.name, wake.verdict)
+            for held in wake.held:  # the command's start, heard while verifying
+                if self.mode is Mode.LISTENING:
+                    await self.handle_chunk(held)
             return
         if self.mode is not Mode.LISTENING:
             return
@@ -304,8 +312,12 @@ class WyomingSatellite:
             _LOGGER.info("command over (%s)", result.state.value)
             await self._end_stream()
 
-    async def _wake(self, name: str) -> None:
-        _LOGGER.info("wake word %s", name)
+    async def _wake(self, name: str, verdict: Verdict | None) -> None:
+        _LOGGER.info(
+            "wake word %s%s",
+            name,
+            f" (verified {verdict.score:.3f})" if verdict else "",
+        )
         if self.handler is None or not self.running:
             _LOGGER.warning("wake word %s but no Home Assistant is connected", name)
             self._spawn(self.alert(SORRY_UNREACHABLE))
@@ -640,20 +652,31 @@ def build(
     sink: Sink | None = None,
     *,
     synthesizer: Synthesizer | None = None,
+    transcriber: Transcriber | None = None,
     reply_timeout_s: float | None = None,
 ) -> WyomingSatellite:
     """Load the wake words, the VAD and the local voice; return a WyomingSatellite.
 
     `sink` defaults to the configured ALSA output; a `synthesizer` already loaded is
     used instead of loading another; `reply_timeout_s` defaults to the configured
-    request timeout. Raises FileNotFoundError for a missing wake-word or voice model.
+    request timeout. Wake words with `verify` need Whisper's encoder here too (stage
+    2; HA's STT service is another process): the configured model is loaded unless a
+    `transcriber` is given. Raises FileNotFoundError for a missing wake-word, verifier
+    or voice model.
     """
+    verifier = None
+    if any(w.verify for w in config.wake_words):
+        transcriber = transcriber or Transcriber(
+            config.stt_model_dir, config.stt_device, config.stt_beam_size
+        )
+        verifier = Verifier(transcriber.model, config.wake_words)
     return WyomingSatellite(
         config,
         sink if sink is not None else AlsaSink(config.output_device),
         WakeWords(config.wake_words),
         Endpointer(config.vad),
         synthesizer or Synthesizer(config.tts_model, config.tts_length_scale),
+        verifier=verifier,
         reply_timeout_s=(
             config.request_timeout_s if reply_timeout_s is None else reply_timeout_s
         ),

@@ -60,13 +60,17 @@ async def test_each_word_wakes_athenas_agent_and_keeps_the_first_word(
 async def test_confusable_sentences_do_not_wake(
     fake_ha, make_config, make_satellite, voice
 ) -> None:
-    """Sentences with words close to either wake word never wake the satellite."""
+    """Sentences with words close to either wake word never wake the satellite.
+
+    Not "a thena": espeak-ng (and piper, which speaks its phonemes) say it as
+    "athena" (`espeak-ng -x`: a# T'i:n@ and aT'i:n@); the benchmark counts it.
+    """
     satellite, _sink = make_satellite(make_config(fake_ha.url))
     sentences = [
         "The Athenian army marched home.",
         "We will talk about it at the end.",
         "Hey Jarred, the lasagna is ready.",
-        "She said a thena, not a tina.",
+        "The athlete ran past the antenna.",
         "Hey Java, hey Travis, hey Marvin.",
         "Athens is lovely in the spring.",
     ]
@@ -86,7 +90,7 @@ async def test_a_rejected_candidate_does_not_block_the_word(
     fake_ha, make_config, make_satellite, caplog
 ) -> None:
     """Right after a confusable stage 2 rejects, the real word still wakes."""
-    caplog.set_level(logging.INFO, logger="athena_satellite.satellite")
+    caplog.set_level(logging.INFO, logger="athena_satellite")
     satellite, _sink = make_satellite(make_config(fake_ha.url))
     task = asyncio.create_task(satellite.connection.run())
     audio = join(

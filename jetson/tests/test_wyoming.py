@@ -193,6 +193,41 @@ async def test_a_command_runs_through_ha_pipeline(
     await client.disconnect()
 
 
+@pytest.mark.parametrize(
+    ("phrase", "name"), [("Hey Athena,", "athena"), ("Hey Jarvis,", "jarvis")]
+)
+async def test_the_shipped_words_are_verified_and_keep_the_first_word(
+    make_config, synthesizer, transcriber, phrase, name
+) -> None:
+    """With default.yaml's two stages, each word reaches HA only once stage 2 agreed,
+    and the command said right after it is streamed whole ("turn" included)."""
+    sat = build(
+        make_config(mode="wyoming"),
+        WavSink(),
+        synthesizer=synthesizer,
+        transcriber=transcriber,
+        reply_timeout_s=5,
+    )
+    assert sat.detector.verifier is not None
+    server = await sat.serve("tcp://127.0.0.1:0")
+    port = server._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    client = await ha_client(port)
+    command = "turn off the radio in the bedroom."
+    spoken = speech.piper(f"{phrase} {command}", noise_scale=0.0, noise_w=0.0)
+    feeding = asyncio.create_task(
+        feed(sat, join(speech.silence(1), spoken, speech.silence(1.5)))
+    )
+    events, streamed = await command_audio(client)
+    await feeding
+    assert Detection.from_event(events[0]).name == name
+    # HA's STT gets the stream from where stage 1 fired: the word's end may be in it.
+    heard = words(transcriber.transcribe(streamed))
+    assert "turn" in heard, heard
+    assert sounds_like(" ".join(heard[heard.index("turn") :]), command), heard
+    await client.disconnect()
+    await server.stop()
+
+
 async def test_ha_vad_ends_the_command_first(satellite, synthesizer) -> None:
     """A Transcript while streaming (HA's VAD ended it) stops the microphone's audio."""
     sat, _sink, port = satellite

@@ -90,6 +90,8 @@ ESPEAK_EVAL_VARIANTS = (
     "victor",
     "anika",
 )
+# flite's voices: a third engine, evaluation only (never heard in training).
+FLITE_EVAL_VOICES = ("kal", "kal16", "awb", "rms", "slt")
 # piper regions: (length_scale, noise_scale, noise_w) ranges.
 PIPER_TRAIN = ((0.75, 1.15), (0.3, 0.8), (0.5, 0.9))
 PIPER_EVAL = ((1.15, 1.4), (0.8, 1.0), (0.9, 1.1))
@@ -108,8 +110,8 @@ NOISES = ("whitenoise", "pinknoise", "brownnoise")
 class Voice:
     """One synthetic speaker: an espeak-ng voice+variant or a piper region."""
 
-    engine: str  # "espeak" or "piper"
-    name: str  # espeak: "en-gb+m3"; piper: "train" or "eval"
+    engine: str  # "espeak", "piper" or "flite" (evaluation only)
+    name: str  # espeak: "en-gb+m3"; piper: "train" or "eval"; flite: "slt"
 
     def say(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """Speak `text` (16 kHz int16) with a random speed and pitch for this voice."""
@@ -118,6 +120,8 @@ class Voice:
             return speech.espeak(
                 text, self.name, speed=speed, pitch=int(rng.integers(25, 75))
             )
+        if self.engine == "flite":
+            return speech.flite(text, self.name, float(rng.uniform(0.8, 1.3)))
         ranges = PIPER_TRAIN if self.name == "train" else PIPER_EVAL
         length, noise, noise_w = (float(rng.uniform(*r)) for r in ranges)
         return speech.piper(
@@ -128,7 +132,8 @@ class Voice:
 def voices(split: str) -> list[Voice]:
     """Return the voices of "train" or "eval" (espeak accents x variants, piper).
 
-    "train" also has the other languages' voices (ESPEAK_TRAIN_LANGUAGES).
+    "train" also has the other languages' voices (ESPEAK_TRAIN_LANGUAGES); "eval" also
+    flite's voices, an engine training never hears.
     """
     if split == "train":
         pairs = [(a, v) for a in ESPEAK_TRAIN_ACCENTS for v in ESPEAK_TRAIN_VARIANTS]
@@ -137,7 +142,10 @@ def voices(split: str) -> list[Voice]:
         ]
     else:
         pairs = [(a, v) for a in ESPEAK_EVAL_ACCENTS for v in ESPEAK_EVAL_VARIANTS]
-    return [Voice("espeak", f"{a}+{v}") for a, v in pairs] + [Voice("piper", split)]
+    found = [Voice("espeak", f"{a}+{v}") for a, v in pairs] + [Voice("piper", split)]
+    if split == "eval":
+        found += [Voice("flite", name) for name in FLITE_EVAL_VOICES]
+    return found
 
 
 class Augmenter:

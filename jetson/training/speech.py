@@ -1,14 +1,17 @@
-"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng and sox.
+"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng, flite and sox.
 
-espeak-ng and sox are Debian packages (scripts/setup installs them); the piper voice is
-the satellite's bundled en_US-joe-medium.
+espeak-ng, flite and sox are Debian packages (scripts/setup installs them); the piper
+voice is the satellite's bundled en_US-joe-medium. flite (CMU's) is a third engine that
+only evaluation uses: wake words trained on espeak-ng and piper are measured on it.
 """
 
 from __future__ import annotations
 
 from functools import cache
 import io
+from pathlib import Path
 import subprocess
+import tempfile
 import wave
 
 import numpy as np
@@ -70,6 +73,31 @@ def espeak(
         check=True,
     )
     return _wav_bytes_to_audio(result.stdout)
+
+
+def flite(text: str, voice: str = "slt", stretch: float = 1.0) -> np.ndarray:
+    """Speak `text` with flite's `voice` (kal, kal16, awb, rms, slt).
+
+    `stretch`: its duration_stretch (1.2 is 20% slower).
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "speech.wav"
+        subprocess.run(
+            [
+                "flite",
+                "-voice",
+                voice,
+                "--setf",
+                f"duration_stretch={stretch}",
+                "-t",
+                text,
+                "-o",
+                str(out),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        return _wav_bytes_to_audio(out.read_bytes())
 
 
 def noise(kind: str, seconds: float, volume: float = 0.1) -> np.ndarray:
