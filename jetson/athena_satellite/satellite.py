@@ -181,11 +181,6 @@ class Satellite:
 
     def wake(self, word: WakeWordConfig, verdict: Verdict | None = None) -> None:
         """Wake for `word` (verified by `verdict`, if stage 2 ran): chime, listen."""
-        _LOGGER.info(
-            "wake word %s%s",
-            word.name,
-            f" (verified {verdict.score:.3f})" if verdict else "",
-        )
         self.listen(word, after_wake=True)
         self._verdict = verdict
         if self.config.chime:

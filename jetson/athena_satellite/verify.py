@@ -284,7 +284,7 @@ class Detector:
                 return None  # the chunk stage 1 fired on is before the hold
             else:
                 self._report(Check(word.name, self._position, None))
-                return Wake(word, None, [])
+                return self._wake(word, None, [])
         if not self._candidates:
             return None
         self._held.append(chunk)
@@ -305,7 +305,7 @@ class Detector:
             verdict = self.verifier.verify(word, audio) if word.verify else None
             self._report(Check(word.name, fired, verdict))
             if verdict is None or verdict.accepted:
-                return Wake(word, verdict, held)
+                return self._wake(word, verdict, held)
             _LOGGER.info(
                 "wake word %s not verified (%.3f, %.0f ms)",
                 word.name,
@@ -314,6 +314,17 @@ class Detector:
             )
             self.words.unblock(word.name)
         return None
+
+    @staticmethod
+    def _wake(
+        word: WakeWordConfig, verdict: Verdict | None, held: list[np.ndarray]
+    ) -> Wake:
+        _LOGGER.info(
+            "wake word %s%s",
+            word.name,
+            f" (verified {verdict.score:.3f}, {verdict.ms:.0f} ms)" if verdict else "",
+        )
+        return Wake(word, verdict, held)
 
     def _report(self, check: Check) -> None:
         if self.on_check is not None:

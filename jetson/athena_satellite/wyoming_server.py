@@ -61,7 +61,7 @@ from .satellite import SORRY_UNREACHABLE, Satellite, _drain
 from .stt import Transcriber
 from .tts import Synthesizer, speakable
 from .vad import Endpointer, State
-from .verify import Detector, Verdict, Verifier
+from .verify import Detector, Verifier
 from .wakeword import WakeWords
 
 _LOGGER = logging.getLogger(__name__)
@@ -281,7 +281,7 @@ class WyomingSatellite:
             wake = self.detector.process(chunk)
             if wake is None:
                 return
-            await self._wake(wake.word.name, wake.verdict)
+            await self._wake(wake.word.name)
             for held in wake.held:  # the command's start, heard while verifying
                 if self.mode is Mode.LISTENING:
                     await self.handle_chunk(held)
@@ -312,12 +312,7 @@ class WyomingSatellite:
             _LOGGER.info("command over (%s)", result.state.value)
             await self._end_stream()
 
-    async def _wake(self, name: str, verdict: Verdict | None) -> None:
-        _LOGGER.info(
-            "wake word %s%s",
-            name,
-            f" (verified {verdict.score:.3f})" if verdict else "",
-        )
+    async def _wake(self, name: str) -> None:
         if self.handler is None or not self.running:
             _LOGGER.warning("wake word %s but no Home Assistant is connected", name)
             self._spawn(self.alert(SORRY_UNREACHABLE))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+import contextlib
 import logging
 from typing import Any
 
@@ -29,7 +30,7 @@ from wyoming.tts import Synthesize
 from wyoming.wake import Detection
 
 from athena_satellite.audio import RATE, WavSink, chunks, resample, spool, write_wav
-from athena_satellite.config import ConfigError, parse
+from athena_satellite.config import Config, ConfigError, parse
 from athena_satellite.wyoming_server import Mode, WyomingSatellite, build
 from training import speech
 
@@ -47,18 +48,30 @@ def spoken(sink: WavSink, transcriber) -> list[str]:
     return words(transcriber.transcribe(audio))
 
 
+@contextlib.asynccontextmanager
+async def served(
+    config: Config, **engines: Any
+) -> AsyncIterator[tuple[WyomingSatellite, WavSink, int]]:
+    """A Wyoming satellite with real `engines` (build's keywords) on a free loopback
+    port: (satellite, its WAV sink, the port)."""
+    sink = WavSink()
+    sat = build(config, sink, reply_timeout_s=5, **engines)
+    server = await sat.serve("tcp://127.0.0.1:0")
+    port = server._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    try:
+        yield sat, sink, port
+    finally:
+        await server.stop()
+
+
 @pytest.fixture
 async def satellite(
     make_config, synthesizer
 ) -> AsyncIterator[tuple[WyomingSatellite, WavSink, int]]:
-    """A Wyoming satellite with real engines on a free loopback port, its WAV sink."""
+    """A Wyoming satellite that wakes on "hey jarvis" alone, served (`served`)."""
     config = make_config(mode="wyoming", wake_words=JARVIS)
-    sink = WavSink()
-    sat = build(config, sink, synthesizer=synthesizer, reply_timeout_s=5)
-    server = await sat.serve("tcp://127.0.0.1:0")
-    port = server._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    yield sat, sink, port
-    await server.stop()
+    async with served(config, synthesizer=synthesizer) as served_satellite:
+        yield served_satellite
 
 
 async def ha_client(port: int) -> AsyncTcpClient:
@@ -201,31 +214,25 @@ async def test_the_shipped_words_are_verified_and_keep_the_first_word(
 ) -> None:
     """With default.yaml's two stages, each word reaches HA only once stage 2 agreed,
     and the command said right after it is streamed whole ("turn" included)."""
-    sat = build(
-        make_config(mode="wyoming"),
-        WavSink(),
-        synthesizer=synthesizer,
-        transcriber=transcriber,
-        reply_timeout_s=5,
-    )
-    assert sat.detector.verifier is not None
-    server = await sat.serve("tcp://127.0.0.1:0")
-    port = server._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    client = await ha_client(port)
-    command = "turn off the radio in the bedroom."
-    spoken = speech.piper(f"{phrase} {command}", noise_scale=0.0, noise_w=0.0)
-    feeding = asyncio.create_task(
-        feed(sat, join(speech.silence(1), spoken, speech.silence(1.5)))
-    )
-    events, streamed = await command_audio(client)
-    await feeding
-    assert Detection.from_event(events[0]).name == name
-    # HA's STT gets the stream from where stage 1 fired: the word's end may be in it.
-    heard = words(transcriber.transcribe(streamed))
-    assert "turn" in heard, heard
-    assert sounds_like(" ".join(heard[heard.index("turn") :]), command), heard
-    await client.disconnect()
-    await server.stop()
+    config = make_config(mode="wyoming")
+    engines = {"synthesizer": synthesizer, "transcriber": transcriber}
+    async with served(config, **engines) as (sat, _sink, port):
+        assert sat.detector.verifier is not None
+        client = await ha_client(port)
+        command = "turn off the radio in the bedroom."
+        spoken = speech.piper(f"{phrase} {command}", noise_scale=0.0, noise_w=0.0)
+        feeding = asyncio.create_task(
+            feed(sat, join(speech.silence(1), spoken, speech.silence(1.5)))
+        )
+        events, streamed = await command_audio(client)
+        await feeding
+        assert Detection.from_event(events[0]).name == name
+        # HA's STT gets the stream from where stage 1 fired: the word's end may be
+        # in it.
+        heard = words(transcriber.transcribe(streamed))
+        assert "turn" in heard, heard
+        assert sounds_like(" ".join(heard[heard.index("turn") :]), command), heard
+        await client.disconnect()
 
 
 async def test_ha_vad_ends_the_command_first(satellite, synthesizer) -> None:
