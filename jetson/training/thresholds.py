@@ -29,7 +29,7 @@ from athena_satellite.wakeword import WakeWords
 
 from . import corpus, data, speech
 
-STAGE1_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.9)
+STAGE1_GRID = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.9)
 # Verifications an hour of training negatives may cost: at ~30 ms each on one core of
 # this machine, 600 an hour are 18 s of CPU time (0.5% of a core).
 CANDIDATES_PER_HOUR = 600
