@@ -158,7 +158,8 @@ async def test_a_connection_dropped_mid_reply_is_survived(
     turn = await satellite.process_audio(join(speech.silence(0.3), said(COMMAND)))
     await dropping
     assert turn is not None and turn.reply == SORRY_UNREACHABLE
-    assert spoken(sink, transcriber)[-6:] == words(SORRY_UNREACHABLE)[-6:]
+    heard = spoken(sink, transcriber)  # piper's rendering varies: one word may differ
+    assert sounds_like(heard[-6:], " ".join(words(SORRY_UNREACHABLE)[-6:])), heard
     async with asyncio.timeout(5):
         while satellite.connection.connects < 2:
             await asyncio.sleep(0.02)
