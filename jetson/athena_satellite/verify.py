@@ -135,7 +135,7 @@ class Classifier:
             )
 
     def save(self, path: Path) -> None:
-        """Write the arrays to `path` (.npz, float16: about 300 kB)."""
+        """Write the arrays to `path` (.npz, float16: under 1 MB)."""
         np.savez_compressed(
             path,
             **{
