@@ -88,8 +88,8 @@ class Build:
 # The larger build (3 times the clips, twice the confusable voices, mined at the shipped
 # stage 1 threshold, 0.001) made a better jarvis verifier on held-out voices and a worse
 # athena one (README), so each word has its own. Three members accepted fewer unheard
-# accents' negatives than one for both words (out of fold) and did better on held-out
-# voices for jarvis, worse for athena (flite's "athena" above all; README).
+# accents' negatives than one for both words (out of fold); on held-out voices jarvis's
+# were no worse (within the spread between runs), athena's missed more (README).
 BUILDS = {
     "athena": Build(2, 12, 12, {"athena": 0.05, "jarvis": 0.01}, members=1),
     "jarvis": Build(6, 36, 24, {"athena": 0.001, "jarvis": 0.001}, members=3),
