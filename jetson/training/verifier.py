@@ -1,6 +1,6 @@
 """Train stage 2 of both wake words: a classifier on Whisper's encoding of the window.
 
-    jetson/.venv/bin/python -m training.verifier   (about 45 minutes on this machine)
+    jetson/.venv/bin/python -m training.verifier   (about 50 minutes on this machine)
 
 Each word's verifier is fit on a build of its own (BUILDS: how many clips, confusable
 voices and stage 1's mining thresholds); both builds have both words' phrases.
@@ -38,15 +38,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import logging
 import os
 from pathlib import Path
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from athena_satellite.audio import CHUNK_SAMPLES, RATE, chunks
-from athena_satellite.config import parse
+from athena_satellite.config import Config, parse
 from athena_satellite.stt import Transcriber
 from athena_satellite.verify import (
     MODELS,
@@ -60,6 +62,9 @@ from athena_satellite.verify import (
 from athena_satellite.wakeword import WakeWords
 
 from . import corpus, data, speech
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 _LOGGER = logging.getLogger("training")
 PHRASES = {
@@ -106,6 +111,18 @@ FOLDS = 5
 MAX_REJECTED = 0.05
 VERIFY_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 WINDOW = int(WINDOW_S * RATE)
+
+
+@functools.cache
+def satellite_config() -> Config:
+    """Return the satellite's default config (wake words, Whisper's folder), once."""
+    return parse({"home_assistant": {"url": "ws://verifier/api/websocket"}})
+
+
+@functools.cache
+def whisper() -> WhisperModel:
+    """Return Whisper base as the satellite loads it (CPU), once for every build."""
+    return Transcriber(satellite_config().stt_model_dir, "cpu").model
 
 
 def vary(voice: data.Voice, text: str, rng: np.random.Generator) -> np.ndarray:
@@ -212,11 +229,10 @@ def build(rng: np.random.Generator, spec: Build) -> Examples:
             voice = voices[int(index)]
             in_context(examples, label, text, voice, rng, augment, fillers)
     _LOGGER.info("confusables: %.0f s", time.monotonic() - started)
-    config = parse({"home_assistant": {"url": "ws://verifier/api/websocket"}})
     words = WakeWords(
         [
             dataclasses.replace(w, threshold=spec.mining[w.name])
-            for w in config.wake_words
+            for w in satellite_config().wake_words
         ]
     )
     mined = 0
@@ -351,12 +367,13 @@ def fit(
     return merge([member(enc, y, ends, seed + i) for i in range(members)])
 
 
-def out_of_fold(  # noqa: PLR0917
+def out_of_fold(
     enc: np.ndarray,
     y: np.ndarray,
     ends: np.ndarray,
     voice: np.ndarray,
     seed: int,
+    *,
     members: int,
 ) -> np.ndarray:
     """Score each window by a fit on the other accents (FOLDS folds of whole accents).
@@ -404,10 +421,8 @@ def windows(
         with np.load(path) as cached:
             return {k: cached[k] for k in keys}
     examples = build(rng, BUILDS[name])
-    config = parse({"home_assistant": {"url": "ws://verifier/api/websocket"}})
-    model = Transcriber(config.stt_model_dir, "cpu").model
     started = time.monotonic()
-    arrays = {"enc": encodings(model, examples.windows)}
+    arrays = {"enc": encodings(whisper(), examples.windows)}
     _LOGGER.info("encodings: %.0f s", time.monotonic() - started)
     arrays |= {k: np.array(getattr(examples, k)) for k in keys[1:]}
     if path:
@@ -446,7 +461,7 @@ def main() -> None:
         members = BUILDS[name].members
         keep = engine != args.without
         if args.without is None:
-            scores = out_of_fold(enc, y, ends, voice, args.seed, members)
+            scores = out_of_fold(enc, y, ends, voice, args.seed, members=members)
             for threshold in VERIFY_GRID:
                 report(f"{name}, out of fold", scores, y, threshold)
             threshold = max(
