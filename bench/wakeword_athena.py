@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "jetson"))
 os.environ.setdefault("ATHENA_HA_TOKEN", "bench")
 
-from athena_satellite.audio import RATE  # noqa: E402
+from athena_satellite.audio import CHUNK_SAMPLES, RATE  # noqa: E402
 from athena_satellite.config import parse  # noqa: E402
 from athena_satellite.stt import Transcriber  # noqa: E402
 from athena_satellite.verify import Verdict, Verifier, stream  # noqa: E402
@@ -63,10 +63,30 @@ def candidates(found: Found) -> list[tuple[str, int]]:
     return [(n, s) for n, s, _ in found]
 
 
+def pause(seconds: float, end: int, phases: np.random.Generator) -> np.ndarray:
+    """Silence of `seconds` (and under 80 ms more) after a clip that ends at `end`.
+
+    The next clip starts at a phase of stage 1's 80 ms chunks drawn from `phases`
+    alone, not where the lengths of the clips before it put it: piper is not seeded,
+    and its clips' lengths change from run to run, which moved every later clip against
+    the chunks and changed which clips were detected.
+    """
+    start = end + int(seconds * RATE)
+    start += (int(phases.integers(CHUNK_SAMPLES)) - start) % CHUNK_SAMPLES
+    return np.zeros(start - end, np.int16)
+
+
 def positive_stream(
-    phrase: str, rng: np.random.Generator, augment: data.Augmenter, fillers: list
+    phrase: str,
+    rng: np.random.Generator,
+    augment: data.Augmenter,
+    fillers: list,
+    phases: np.random.Generator,
 ) -> tuple[np.ndarray, list[tuple[int, int]], list[str]]:
-    """Clips of `phrase` by each held-out voice in one stream; (start, end), engine."""
+    """Clips of `phrase` by each held-out voice in one stream; (start, end), engine.
+
+    Each clip is followed by 2.5 s of silence at least (`pause`, from `phases`).
+    """
     parts, spans, engines, position = [], [], [], 0
     for voice in data.voices("eval"):
         for _ in range(2 if voice.engine == "espeak" else 8):
@@ -75,10 +95,11 @@ def positive_stream(
             after = fillers[int(rng.integers(len(fillers)))]
             clip, _end = data.with_context(word, rng, before, after)
             clip = augment(clip)
-            parts += [clip, speech.silence(2.5)]
+            silence = pause(2.5, position + len(clip), phases)
+            parts += [clip, silence]
             spans.append((position, position + len(clip)))
             engines.append(voice.engine)
-            position += len(clip) + int(2.5 * RATE)
+            position += len(clip) + len(silence)
     return np.concatenate(parts), spans, engines
 
 
@@ -117,24 +138,28 @@ class Negatives:
         return (sum(kept) + len(kept) * RATE // 2) / RATE / 3600
 
 
-def joined(clips: list[tuple[np.ndarray, str, str]], rng: np.random.Generator):
+def joined(clips: list[tuple[np.ndarray, str, str]], phases: np.random.Generator):
     """One stream of (audio, engine, text) clips with 0.2-1.0 s pauses: Negatives."""
     parts, segments, position = [], [], 0
     for audio, engine, text in clips:
-        pause = speech.silence(float(rng.uniform(0.2, 1.0)))
-        parts += [audio, pause]
+        silence = pause(float(phases.uniform(0.2, 1.0)), position + len(audio), phases)
+        parts += [audio, silence]
         segments.append((position, position + len(audio), engine, text))
-        position += len(audio) + len(pause)
+        position += len(audio) + len(silence)
     return Negatives(np.concatenate(parts), segments)
 
 
 def negative_audio(
-    rng: np.random.Generator, augment: data.Augmenter, hours: float
+    rng: np.random.Generator,
+    augment: data.Augmenter,
+    hours: float,
+    phases: np.random.Generator,
 ) -> dict[str, Negatives]:
     """At least `hours` of held-out non-wake audio: confusables, noise, sentences.
 
     Every confusable word by every held-out voice; noise of each kind at 3 volumes;
-    held-out and random sentences by random held-out voices, half augmented.
+    held-out and random sentences by random held-out voices, half augmented; the pauses
+    between clips from `phases` (`pause`).
     """
     voices = data.voices("eval")
     # "jarvis" is a confusable for athena but a wake word here: left out.
@@ -164,9 +189,9 @@ def negative_audio(
         sentences.append((clip, voice.engine, text))
         total += len(clip) + RATE // 2
     return {
-        "confusables": joined(confusables, rng),
+        "confusables": joined(confusables, phases),
         "noise": Negatives(noise, []),
-        "sentences": joined(sentences, rng),
+        "sentences": joined(sentences, phases),
     }
 
 
@@ -177,6 +202,7 @@ def main() -> None:
     parser.add_argument("--model", help="another athena model file (default: shipped)")
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
+    phases = np.random.default_rng(SEED + 1)  # where clips start (`pause`)
     started = time.monotonic()
     config = parse({"home_assistant": {"url": "ws://bench/api/websocket"}})
     if args.model:
@@ -208,7 +234,7 @@ def main() -> None:
     frr, frr_stage1, verify_ms = {}, {}, []
     frr_engine: dict[tuple[str, str], float] = {}
     for name, phrase in (("athena", "athena"), ("jarvis", "hey jarvis")):
-        audio, spans, engines = positive_stream(phrase, rng, augment, fillers)
+        audio, spans, engines = positive_stream(phrase, rng, augment, fillers, phases)
         found = stream(words, verifier, audio)
         verify_ms += [v.ms for _, _, v in found if v is not None]
         frr[name] = false_rejects(woke(found), name, spans)
@@ -231,7 +257,7 @@ def main() -> None:
     hours = 0.0
     engine_fa: dict[str, list[str]] = {}  # engine → words it falsely woke
     engine_hours: dict[str, float] = {}
-    for kind, negatives in negative_audio(rng, augment, args.hours).items():
+    for kind, negatives in negative_audio(rng, augment, args.hours, phases).items():
         part_hours = negatives.hours()
         found = stream(words, verifier, negatives.audio)
         verify_ms += [v.ms for _, _, v in found if v is not None]
