@@ -16,6 +16,23 @@ def test_perturb_survives_a_sox_crash() -> None:
     assert np.abs(changed).max() > 0
 
 
+def test_pico_speaks_each_voice_at_16_khz() -> None:
+    """SVOX Pico (ttspico) says a phrase in each of its voices as 16 kHz int16 speech
+    of a plausible length, its rate and pitch varied by the training Voice; an empty
+    text is empty audio, not an error."""
+    from training import data
+
+    rng = np.random.default_rng(1)
+    for name in data.PICO_VOICES:
+        audio = data.Voice("pico", name).say("hey athena", rng)
+        assert audio.dtype == np.int16
+        assert 0.4 < len(audio) / 16000 < 2.5, (name, len(audio))
+        assert np.abs(audio).max() > 1000
+    slow = speech.pico("hey athena", rate=60)
+    assert len(slow) > 1.3 * len(speech.pico("hey athena", rate=100))
+    assert len(speech.pico("")) == 0
+
+
 def test_a_verifier_scores_as_the_mean_of_its_members_logits() -> None:
     """training.verifier.fit merges its members (each with its own standardisation)
     into one verify.Classifier whose probability is the sigmoid of their mean logit;

@@ -90,7 +90,10 @@ ESPEAK_EVAL_VARIANTS = (
     "victor",
     "anika",
 )
-# flite's voices: a third engine, evaluation only (never heard in training).
+# SVOX Pico's voices (its English two and four other languages speaking English): the
+# builds of stage 2 that ask for them (training/verifier.py Build.pico_clips).
+PICO_VOICES = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
+# flite's voices: an engine for evaluation only (never heard in training).
 FLITE_EVAL_VOICES = ("kal", "kal16", "awb", "rms", "slt")
 # piper regions: (length_scale, noise_scale, noise_w) ranges.
 PIPER_TRAIN = ((0.75, 1.15), (0.3, 0.8), (0.5, 0.9))
@@ -110,8 +113,10 @@ NOISES = ("whitenoise", "pinknoise", "brownnoise")
 class Voice:
     """One synthetic speaker: an espeak-ng voice+variant or a piper region."""
 
-    engine: str  # "espeak", "piper" or "flite" (evaluation only)
-    name: str  # espeak: "en-gb+m3"; piper: "train" or "eval"; flite: "slt"
+    engine: str  # "espeak", "piper", "pico" or "flite" (evaluation only)
+    name: (
+        str  # espeak: "en-gb+m3"; piper: "train" or "eval"; pico: "en-GB"; flite: "slt"
+    )
 
     def say(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """Speak `text` (16 kHz int16) with a random speed and pitch for this voice."""
@@ -122,6 +127,10 @@ class Voice:
             )
         if self.engine == "flite":
             return speech.flite(text, self.name, float(rng.uniform(0.8, 1.3)))
+        if self.engine == "pico":
+            return speech.pico(
+                text, self.name, int(rng.integers(80, 130)), int(rng.integers(80, 125))
+            )
         ranges = PIPER_TRAIN if self.name == "train" else PIPER_EVAL
         length, noise, noise_w = (float(rng.uniform(*r)) for r in ranges)
         return speech.piper(

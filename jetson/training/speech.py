@@ -1,8 +1,10 @@
-"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng, flite and sox.
+"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng, pico, flite and sox.
 
 espeak-ng, flite and sox are Debian packages (scripts/setup installs them); the piper
-voice is the satellite's bundled en_US-joe-medium. flite (CMU's) is a third engine that
-only evaluation uses: wake words trained on espeak-ng and piper are measured on it.
+voice is the satellite's bundled en_US-joe-medium; SVOX Pico comes with the trainer's
+requirements (ttspico, which builds the engine and ships its six languages). flite
+(CMU's) is the engine that only evaluation uses: wake words trained on the others are
+measured on it.
 """
 
 from __future__ import annotations
@@ -73,6 +75,29 @@ def espeak(
         check=True,
     )
     return _wav_bytes_to_audio(result.stdout)
+
+
+@cache
+def _pico_engine(language: str):  # type: ignore[no-untyped-def]
+    import ttspico
+
+    return ttspico.TtsEngine(language)
+
+
+def pico(
+    text: str, language: str = "en-US", rate: int = 100, pitch: int = 100
+) -> np.ndarray:
+    """Speak `text` with SVOX Pico's `language` voice.
+
+    Its languages: en-US, en-GB, de-DE, es-ES, fr-FR, it-IT (the last four speak
+    English with their own phonetics). `rate` and `pitch`: percent of the voice's
+    own (Pico's limits: 20-500, 50-200). Pico synthesises 16 kHz 16-bit mono
+    (ttspico: https://pypi.org/project/ttspico/).
+    """
+    engine = _pico_engine(language)
+    engine.rate = rate
+    engine.pitch = pitch
+    return np.frombuffer(engine.speak(text) or b"", np.int16).copy()
 
 
 def flite(text: str, voice: str = "slt", stretch: float = 1.0) -> np.ndarray:
