@@ -18,7 +18,7 @@ shipped:
   `engine flite` line is the cross-engine figure (trained on espeak-ng and piper,
   measured on flite). Stage 2 fit without espeak-ng or without piper, scored on that
   engine's training windows: training/verifier.py --without.
-Run with the satellite's venv (about 20 minutes on this 2-core machine):
+Run with the satellite's venv (about 8 minutes on this 2-core machine):
 
     jetson/.venv/bin/python -m bench.wakeword_athena
 

@@ -1,6 +1,6 @@
 """Train stage 2 of both wake words: a classifier on Whisper's encoding of the window.
 
-    jetson/.venv/bin/python -m training.verifier   (about 50 minutes on this machine)
+    jetson/.venv/bin/python -m training.verifier   (about an hour on this machine)
 
 Each word's verifier is fit on a build of its own (BUILDS: how many clips, confusable
 voices and stage 1's mining thresholds); both builds have both words' phrases.
