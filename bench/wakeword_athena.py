@@ -15,9 +15,10 @@ shipped:
   hour of ordinary speech and the CPU time of one (wall time, Whisper on 1 thread);
 - each false accept with what was said and by which engine, and per engine a line of
   its own with both words' FRR and false accepts per hour of that engine's speech: the
-  `engine flite` line is the cross-engine figure (trained on espeak-ng and piper,
-  measured on flite). Stage 2 fit without espeak-ng or without piper, scored on that
-  engine's training windows: training/verifier.py --without.
+  `engine flite` line is the cross-engine figure (trained on espeak-ng, piper and,
+  jarvis's stage 2, SVOX Pico; measured on flite). Stage 2 fit without one of its
+  training engines, scored on that engine's training windows: training/verifier.py
+  --without.
 Run with the satellite's venv (about 8 minutes on this 2-core machine):
 
     jetson/.venv/bin/python -m bench.wakeword_athena

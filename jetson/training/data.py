@@ -111,12 +111,10 @@ NOISES = ("whitenoise", "pinknoise", "brownnoise")
 
 @dataclass(frozen=True)
 class Voice:
-    """One synthetic speaker: an espeak-ng voice+variant or a piper region."""
+    """One synthetic speaker: espeak-ng voice, piper region, Pico or flite voice."""
 
     engine: str  # "espeak", "piper", "pico" or "flite" (evaluation only)
-    name: (
-        str  # espeak: "en-gb+m3"; piper: "train" or "eval"; pico: "en-GB"; flite: "slt"
-    )
+    name: str  # espeak "en-gb+m3", piper "train" or "eval", pico "en-GB", flite "slt"
 
     def say(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """Speak `text` (16 kHz int16) with a random speed and pitch for this voice."""
