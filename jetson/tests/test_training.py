@@ -16,6 +16,17 @@ def test_perturb_survives_a_sox_crash() -> None:
     assert np.abs(changed).max() > 0
 
 
+def test_perturb_keeps_digital_silence_silent() -> None:
+    """sox's default dither would turn the silence around a word into +-1 noise, which
+    openWakeWord's streaming features hear; perturb asks sox for none (-D)."""
+    word = speech.espeak("athena")
+    audio = np.concatenate([speech.silence(0.5), word, speech.silence(0.5)])
+    for changes in ({"tract": 1.1}, {"tempo": 0.9, "cents": 200}, {"telephone": True}):
+        changed = speech.perturb(audio, **changes)
+        assert np.count_nonzero(changed[:6000]) == 0, changes
+        assert np.abs(changed).max() > 1000
+
+
 def test_pico_speaks_each_voice_at_16_khz() -> None:
     """SVOX Pico (ttspico) says a phrase in each of its voices as 16 kHz int16 speech
     of a plausible length, its rate and pitch varied by the training Voice; an empty
