@@ -174,11 +174,11 @@ def perturb(
         wav.writeframes(audio.astype(np.int16).tobytes())
     band = ["sinc", "300-3400"] if telephone else []
     speed = ["speed", f"{tract:.3f}", "tempo", "-s", f"{tempo / tract:.3f}"]
-    # sox 14.4.2 crashes (SIGSEGV) on a few speed/pitch pairs (speed 1.116 with pitch
-    # -190 at 16 kHz, whatever the audio): one cent more is the same voice.
     # -D: no dither. sox dithers its 16-bit output by default, which turns digital
     # silence into +-1 noise; openWakeWord's streaming features tell the two apart.
     sox = ["sox", "-D", "-t", "wav", "-", "-t", "wav", "-r", str(RATE), "-"]
+    # sox 14.4.2 crashes (SIGSEGV) on a few speed/pitch pairs (speed 1.116 with pitch
+    # -190 at 16 kHz, whatever the audio): one cent more is the same voice.
     for shift in (cents, cents + 1):
         effects = [*speed, "pitch", f"{shift:.0f}", *band]
         result = subprocess.run(

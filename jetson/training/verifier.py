@@ -9,9 +9,9 @@ voices and stage 1's mining thresholds); both builds have both words' phrases.
    variants, 16 other languages' voices speaking English, the piper voice's training
    range, and SVOX Pico's six voices in the builds that ask for them: a third engine,
    so the verifier does not learn two engines' sound as the word's), each clip's voice
-   changed at random with sox (vocal tract length, tempo,
-   pitch, telephone band: speech.perturb), put in context (speech before, a command
-   after) and augmented (noise, reverberation, gain) as for stage 1.
+   changed at random with sox (vocal tract length, tempo, pitch, telephone band:
+   speech.perturb), put in context (speech before, a command after) and augmented
+   (noise, reverberation, gain) as for stage 1.
 2. Windows as stage 2 sees them: the last WINDOW_S of audio 0.1-1.0 s after the word
    ends (stage 1 fires near the end of the word; the satellite holds 0.32-0.96 s more).
    Positives: the word's phrases. Negatives: the other word's phrases, every confusable
