@@ -68,3 +68,17 @@ def test_a_verifier_scores_as_the_mean_of_its_members_logits() -> None:
     one = verifier.fit(enc, y, ends, 15, 1)
     for name in one.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(one, name), getattr(members[0], name))
+
+
+def test_near_misses_are_held_out_from_the_benchmark_and_not_the_words() -> None:
+    """Stage 2's training-only near misses never repeat a confusable the benchmark
+    says, nor spell either wake word, so they are negatives and the benchmark's
+    confusables stay unheard words."""
+    from training import corpus
+
+    confusables = {text.lower() for text in corpus.CONFUSABLES}
+    spellings = ("athena", "athene", "athina", "jarvis")
+    assert len(set(corpus.NEAR_MISSES)) == len(corpus.NEAR_MISSES)
+    for text in corpus.NEAR_MISSES:
+        assert text.lower() not in confusables, text
+        assert not any(word in text.lower() for word in spellings), text
