@@ -19,9 +19,13 @@ shipped:
   jarvis's stage 2, SVOX Pico; measured on flite). Stage 2 fit without one of its
   training engines, scored on that engine's training windows: training/verifier.py
   --without.
-Run with the satellite's venv (about 8 minutes on this 2-core machine):
+With --curve, the same audio again with stage 2 rejecting every check, replayed at each
+of CURVE's verify thresholds (`replay`, approximate): both words' FRR and false accepts
+per hour there, the trade a household makes with `verify_threshold`.
+Run with the satellite's venv (about 8 minutes on this 2-core machine, 14 with
+--curve):
 
-    jetson/.venv/bin/python -m bench.wakeword_athena
+    jetson/.venv/bin/python -m bench.wakeword_athena [--curve]
 
 Last line: athena_frr=<r> athena_fa_per_hour=<r> jarvis_frr=<r> jarvis_fa_per_hour=<r>
 verify_ms_p50=<ms> (target per word: FRR <= 0.10 at <= 0.5 FA/h).
@@ -49,6 +53,8 @@ import numpy as np  # noqa: E402
 from training import corpus, data, speech  # noqa: E402
 
 SEED = 2026
+# Stage 2's thresholds the --curve lines report.
+CURVE = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
 Found = list[tuple[str, int, Verdict | None]]
@@ -62,6 +68,30 @@ def woke(found: Found) -> list[tuple[str, int]]:
 def candidates(found: Found) -> list[tuple[str, int]]:
     """(word, sample) of every stage-1 detection: stage 1 alone."""
     return [(n, s) for n, s, _ in found]
+
+
+def replay(
+    found: Found, threshold: float, refractory: dict[str, int]
+) -> list[tuple[str, int]]:
+    """(word, sample) of the wakes at stage 2's `threshold`, replayed from a run.
+
+    `found`: every check of a run whose stage 2 rejected each one (so each rejection
+    lifted the word's refractory time and stage 1 fired wherever it would); a check
+    scoring at least `threshold` wakes, and the word's later checks within its
+    `refractory` samples (WakeWordConfig.refractory_s) are the ones stage 1 would not
+    have fired. An approximation: where a wake blocked stage 1, its later firings (and
+    so the windows stage 2 checks) fall elsewhere than in the rejecting run. At the
+    shipped thresholds the replay and the run differ by a few checks (README).
+    """
+    wakes: list[tuple[str, int]] = []
+    blocked: dict[str, int] = {}
+    for name, sample, verdict in found:
+        if sample < blocked.get(name, -1):
+            continue
+        if verdict is None or verdict.score >= threshold:
+            wakes.append((name, sample))
+            blocked[name] = sample + refractory[name]
+    return wakes
 
 
 def pause(seconds: float, end: int, phases: np.random.Generator) -> np.ndarray:
@@ -201,6 +231,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, default=2.0, help="negative audio")
     parser.add_argument("--model", help="another athena model file (default: shipped)")
+    parser.add_argument(
+        "--curve", action="store_true", help="FRR and FA/h at CURVE's verify thresholds"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
     phases = np.random.default_rng(SEED + 1)  # where clips start (`pause`)
@@ -215,6 +248,13 @@ def main() -> None:
             ),
         )
     words = WakeWords(config.wake_words)
+    # For --curve: stage 2 rejects every check (no probability reaches 2).
+    rejecting = WakeWords(
+        [dataclasses.replace(w, verify_threshold=2.0) for w in config.wake_words]
+    )
+    refractory = {w.name: int(w.refractory_s * RATE) for w in config.wake_words}
+    curve_positives: dict[str, tuple[Found, list]] = {}
+    curve_negatives: list[Found] = []
     transcriber = Transcriber(config.stt_model_dir, "cpu", cpu_threads=1)
     verifier = Verifier(transcriber.model, config.wake_words)
     names = [w.name for w in config.wake_words]
@@ -238,6 +278,8 @@ def main() -> None:
         audio, spans, engines = positive_stream(phrase, rng, augment, fillers, phases)
         found = stream(words, verifier, audio)
         verify_ms += [v.ms for _, _, v in found if v is not None]
+        if args.curve:
+            curve_positives[name] = (stream(rejecting, verifier, audio), spans)
         frr[name] = false_rejects(woke(found), name, spans)
         frr_stage1[name] = false_rejects(candidates(found), name, spans)
         print(
@@ -261,6 +303,8 @@ def main() -> None:
     for kind, negatives in negative_audio(rng, augment, args.hours, phases).items():
         part_hours = negatives.hours()
         found = stream(words, verifier, negatives.audio)
+        if args.curve:
+            curve_negatives.append(stream(rejecting, verifier, negatives.audio))
         verify_ms += [v.ms for _, _, v in found if v is not None]
         accepted = [n for n, _ in woke(found)]
         fired = [n for n, _ in candidates(found)]
@@ -304,6 +348,18 @@ def main() -> None:
             f"engine {engine} ({trained}; {engine_hours[engine]:.2f} h of its "
             f"speech): {figures}"
         )
+    for name, (rejected, spans) in curve_positives.items():
+        for threshold in CURVE:
+            wakes = [
+                n
+                for found in curve_negatives
+                for n, _ in replay(found, threshold, refractory)
+            ]
+            frr_t = false_rejects(replay(rejected, threshold, refractory), name, spans)
+            print(
+                f"curve {name} verify_threshold={threshold} frr={frr_t:.3f} "
+                f"fa_per_hour={wakes.count(name) / hours:.2f}"
+            )
     ms = np.array(verify_ms)
     print(
         f"stage 2: {len(ms)} verifications, {np.percentile(ms, 50):.0f} ms median, "
