@@ -22,7 +22,7 @@ shipped:
 With --curve, the same audio again with stage 2 rejecting every check, replayed at each
 of CURVE's verify thresholds (`replay`, approximate): both words' FRR and false accepts
 per hour there, the trade a household makes with `verify_threshold`.
-Run with the satellite's venv (about 8 minutes on this 2-core machine, 14 with
+Run with the satellite's venv (about 8 minutes on this 2-core machine, 12 with
 --curve):
 
     jetson/.venv/bin/python -m bench.wakeword_athena [--curve]
