@@ -111,7 +111,7 @@ class Build:
 # The near misses: jarvis's verifier with them accepted fewer held-out confusables
 # wherever it rejected 5% of the held-out clips or more (README: the benchmark's
 # --curve); athena's rejected far more held-out clips at the threshold its rule picks
-# (0.274 against 0.173) for a point on the curve it had without them.
+# (0.274 against 0.173), for a point a little under the curve it had without them.
 BUILDS = {
     "athena": Build(
         2, 12, 0, 12, {"athena": 0.05, "jarvis": 0.01}, members=1, near_misses=False
