@@ -210,7 +210,8 @@ def negative_audio(
     sentences: list[tuple[np.ndarray, str, str]] = []
     total = len(noise) + sum(len(a) + RATE // 2 for a, _, _ in confusables)
     texts = list(corpus.HELD_OUT)
-    while total < hours * 3600 * RATE:
+    # Every held-out sentence at least, so a small `hours` still has some sentences.
+    while len(sentences) < len(corpus.HELD_OUT) or total < hours * 3600 * RATE:
         if not texts:
             texts = corpus.random_sentences(rng, 200)
         voice = voices[int(rng.integers(len(voices)))]
