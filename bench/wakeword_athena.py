@@ -249,11 +249,15 @@ def main() -> None:
             ),
         )
     words = WakeWords(config.wake_words)
-    # For --curve: stage 2 rejects every check (no probability reaches 2).
-    rejecting = WakeWords(
-        [dataclasses.replace(w, verify_threshold=2.0) for w in config.wake_words]
+    # For --curve only: stage 1 as shipped, stage 2 rejecting every check (no
+    # probability reaches 2).
+    rejecting = (
+        WakeWords(
+            [dataclasses.replace(w, verify_threshold=2.0) for w in config.wake_words]
+        )
+        if args.curve
+        else None
     )
-    refractory = {w.name: int(w.refractory_s * RATE) for w in config.wake_words}
     curve_positives: dict[str, tuple[Found, list]] = {}
     curve_negatives: list[Found] = []
     transcriber = Transcriber(config.stt_model_dir, "cpu", cpu_threads=1)
@@ -279,7 +283,7 @@ def main() -> None:
         audio, spans, engines = positive_stream(phrase, rng, augment, fillers, phases)
         found = stream(words, verifier, audio)
         verify_ms += [v.ms for _, _, v in found if v is not None]
-        if args.curve:
+        if rejecting is not None:
             curve_positives[name] = (stream(rejecting, verifier, audio), spans)
         frr[name] = false_rejects(woke(found), name, spans)
         frr_stage1[name] = false_rejects(candidates(found), name, spans)
@@ -304,7 +308,7 @@ def main() -> None:
     for kind, negatives in negative_audio(rng, augment, args.hours, phases).items():
         part_hours = negatives.hours()
         found = stream(words, verifier, negatives.audio)
-        if args.curve:
+        if rejecting is not None:
             curve_negatives.append(stream(rejecting, verifier, negatives.audio))
         verify_ms += [v.ms for _, _, v in found if v is not None]
         accepted = [n for n, _ in woke(found)]
@@ -349,17 +353,21 @@ def main() -> None:
             f"engine {engine} ({trained}; {engine_hours[engine]:.2f} h of its "
             f"speech): {figures}"
         )
+    refractory = {w.name: int(w.refractory_s * RATE) for w in config.wake_words}
+    false_wakes = {  # both words' false wakes at each threshold, replayed once
+        threshold: [
+            n
+            for found in curve_negatives
+            for n, _ in replay(found, threshold, refractory)
+        ]
+        for threshold in CURVE
+    }
     for name, (rejected, spans) in curve_positives.items():
         for threshold in CURVE:
-            wakes = [
-                n
-                for found in curve_negatives
-                for n, _ in replay(found, threshold, refractory)
-            ]
             frr_t = false_rejects(replay(rejected, threshold, refractory), name, spans)
             print(
                 f"curve {name} verify_threshold={threshold} frr={frr_t:.3f} "
-                f"fa_per_hour={wakes.count(name) / hours:.2f}"
+                f"fa_per_hour={false_wakes[threshold].count(name) / hours:.2f}"
             )
     ms = np.array(verify_ms)
     print(
