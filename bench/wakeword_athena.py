@@ -51,6 +51,7 @@ from athena_satellite.verify import Verdict, Verifier, stream  # noqa: E402
 from athena_satellite.wakeword import WakeWords  # noqa: E402
 import numpy as np  # noqa: E402
 from training import corpus, data, speech  # noqa: E402
+from training.thresholds import with_model  # noqa: E402
 
 SEED = 2026
 # Stage 2's thresholds the --curve lines report.
@@ -241,13 +242,7 @@ def main() -> None:
     started = time.monotonic()
     config = parse({"home_assistant": {"url": "ws://bench/api/websocket"}})
     if args.model:
-        config = dataclasses.replace(
-            config,
-            wake_words=tuple(
-                dataclasses.replace(w, model=args.model) if w.name == "athena" else w
-                for w in config.wake_words
-            ),
-        )
+        config = with_model(config, "athena", args.model)
     words = WakeWords(config.wake_words)
     # For --curve only: stage 1 as shipped, stage 2 rejecting every check (no
     # probability reaches 2).

@@ -10,7 +10,10 @@ two stages' recall and false accepts on these training voices at the shipped
 thresholds. Held-out voices are never used here; bench/wakeword_athena.py measures on
 them.
 
-    jetson/.venv/bin/python -m training.thresholds
+    jetson/.venv/bin/python -m training.thresholds [--model FILE]
+
+`--model`: another athena stage-1 model in place of the shipped one (its threshold and
+candidates an hour, before shipping it).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import os
 import numpy as np
 
 from athena_satellite.audio import RATE, chunks
-from athena_satellite.config import parse
+from athena_satellite.config import Config, parse
 from athena_satellite.stt import Transcriber
 from athena_satellite.verify import Verifier, stream
 from athena_satellite.wakeword import WakeWords
@@ -34,6 +37,17 @@ STAGE1_GRID = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.9)
 # this machine, 600 an hour are 18 s of CPU time (0.5% of a core).
 CANDIDATES_PER_HOUR = 600
 PHRASES = {"athena": data.POSITIVE_PHRASES, "jarvis": ("hey jarvis", "Hey Jarvis!")}
+
+
+def with_model(config: Config, name: str, model: str) -> Config:
+    """Return `config` with wake word `name`'s stage-1 `model` (a name or a path)."""
+    return dataclasses.replace(
+        config,
+        wake_words=tuple(
+            dataclasses.replace(w, model=model) if w.name == name else w
+            for w in config.wake_words
+        ),
+    )
 
 
 def positive_clips(
@@ -109,10 +123,13 @@ def main() -> None:
     """Print each word's stage-1 threshold, both stages' figures on training voices."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--model", help="another athena model file (default: shipped)")
     args = parser.parse_args()
     os.environ.setdefault("ATHENA_HA_TOKEN", "thresholds")
     rng = np.random.default_rng(args.seed)
     config = parse({"home_assistant": {"url": "ws://thresholds/api/websocket"}})
+    if args.model:
+        config = with_model(config, "athena", args.model)
     transcriber = Transcriber(config.stt_model_dir, "cpu")
     verifier = Verifier(transcriber.model, config.wake_words)
     babble = np.concatenate([speech.piper(t) for t in corpus.TRAIN[12:18]])

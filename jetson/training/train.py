@@ -86,10 +86,14 @@ def positives(  # noqa: PLR0917
     augment: data.Augmenter,
     fillers: list[np.ndarray],
 ) -> np.ndarray:
-    """Positive examples: windows ending 0-240 ms after "athena" ends, augmented."""
+    """Positive examples: windows ending 0-240 ms after "athena" ends, augmented.
+
+    `per_voice` clips per espeak-ng voice, 8 times as many for piper's range and for
+    each Pico voice (a handful of voices against hundreds).
+    """
     out = []
     for voice in voices:
-        count = per_voice * (8 if voice.engine == "piper" else 1)
+        count = per_voice * (1 if voice.engine == "espeak" else 8)
         for _ in range(count):
             word = voice.say(str(rng.choice(data.POSITIVE_PHRASES)), rng)
             before = fillers[int(rng.integers(len(fillers)))]
@@ -276,6 +280,11 @@ def main() -> None:
     parser.add_argument(
         "--validate", type=Path, help="only choose a threshold for MODEL"
     )
+    parser.add_argument(
+        "--pico",
+        action="store_true",
+        help="SVOX Pico's six voices speak too (not the shipped model: README)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.validate:
@@ -286,6 +295,8 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     started = time.monotonic()
     voices = data.voices("train")
+    if args.pico:
+        voices += [data.Voice("pico", name) for name in data.PICO_VOICES]
     feats = feature_models(ncpu=2)
     sentences = list(corpus.TRAIN) + corpus.random_sentences(rng, 250)
     fillers = [
