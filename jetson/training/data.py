@@ -91,7 +91,8 @@ ESPEAK_EVAL_VARIANTS = (
     "anika",
 )
 # SVOX Pico's voices (its English two and four other languages speaking English): the
-# builds of stage 2 that ask for them (training/verifier.py Build.pico_clips).
+# builds of stage 2 that ask for them (training/verifier.py Build.pico_clips) and
+# stage 1 trained with `training.train --pico`.
 PICO_VOICES = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
 # flite's voices: an engine for evaluation only (never heard in training).
 FLITE_EVAL_VOICES = ("kal", "kal16", "awb", "rms", "slt")
@@ -136,11 +137,12 @@ class Voice:
         )
 
 
-def voices(split: str) -> list[Voice]:
+def voices(split: str, pico: bool = False) -> list[Voice]:
     """Return the voices of "train" or "eval" (espeak accents x variants, piper).
 
     "train" also has the other languages' voices (ESPEAK_TRAIN_LANGUAGES); "eval" also
-    flite's voices, an engine training never hears.
+    flite's voices, an engine training never hears. `pico`: SVOX Pico's voices
+    (PICO_VOICES) last, for the trainings that ask for them.
     """
     if split == "train":
         pairs = [(a, v) for a in ESPEAK_TRAIN_ACCENTS for v in ESPEAK_TRAIN_VARIANTS]
@@ -152,6 +154,8 @@ def voices(split: str) -> list[Voice]:
     found = [Voice("espeak", f"{a}+{v}") for a, v in pairs] + [Voice("piper", split)]
     if split == "eval":
         found += [Voice("flite", name) for name in FLITE_EVAL_VOICES]
+    if pico:
+        found += [Voice("pico", name) for name in PICO_VOICES]
     return found
 
 

@@ -294,9 +294,7 @@ def main() -> None:
         return
     rng = np.random.default_rng(args.seed)
     started = time.monotonic()
-    voices = data.voices("train")
-    if args.pico:
-        voices += [data.Voice("pico", name) for name in data.PICO_VOICES]
+    voices = data.voices("train", pico=args.pico)
     feats = feature_models(ncpu=2)
     sentences = list(corpus.TRAIN) + corpus.random_sentences(rng, 250)
     fillers = [

@@ -270,9 +270,7 @@ def build(seed: int, spec: Build) -> Examples:
     default_rng(`seed` + 1).
     """
     rng = np.random.default_rng(seed)
-    voices = data.voices("train")
-    if spec.pico_clips:
-        voices += [data.Voice("pico", name) for name in data.PICO_VOICES]
+    voices = data.voices("train", pico=spec.pico_clips > 0)
     clips = {"piper": spec.piper_clips, "pico": spec.pico_clips}
     sentences = list(corpus.TRAIN) + corpus.random_sentences(rng, 300)
     fillers, augment = surroundings(rng, voices, sentences)
