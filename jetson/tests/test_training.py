@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from training import speech
 
@@ -42,6 +43,28 @@ def test_pico_speaks_each_voice_at_16_khz() -> None:
     slow = speech.pico("hey athena", rate=60)
     assert len(slow) > 1.3 * len(speech.pico("hey athena", rate=100))
     assert len(speech.pico("")) == 0
+
+
+def test_festival_speaks_each_voice_at_16_khz() -> None:
+    """Festival (Debian's, with the voices FESTIVAL_VOICES names) says a phrase in each
+    voice as 16 kHz int16 speech of a plausible length; a slower stretch is longer; a
+    question the Italian voices write nothing for is said as its words; no words is
+    empty audio; an unknown voice is an error naming it (text2wave itself exits 0)."""
+    from training import data
+
+    rng = np.random.default_rng(2)
+    for name in data.FESTIVAL_VOICES:
+        audio = data.Voice("festival", name).say("hey athena", rng)
+        assert audio.dtype == np.int16
+        assert 0.4 < len(audio) / 16000 < 3.0, (name, len(audio))
+        assert np.abs(audio).max() > 1000
+    slow = speech.festival("hey athena", stretch=1.4)
+    assert len(slow) > 1.25 * len(speech.festival("hey athena"))
+    question = speech.festival("did anyone feed the cat this morning?", "lp_diphone")
+    assert len(question) > 16000
+    assert len(speech.festival(" ?! ")) == 0
+    with pytest.raises(RuntimeError, match="no_such_voice"):
+        speech.festival("hey athena", "no_such_voice")
 
 
 def test_a_verifier_scores_as_the_mean_of_its_members_logits() -> None:

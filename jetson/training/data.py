@@ -94,6 +94,21 @@ ESPEAK_EVAL_VARIANTS = (
 # builds of stage 2 that ask for them (training/verifier.py Build.pico_clips) and
 # stage 1 trained with `training.train --pico`.
 PICO_VOICES = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
+# Festival's voices from Debian main that are not flite's (kal and slt are flite's, so
+# they stay out: flite is the engine evaluation holds out): its American English
+# diphone voice and eight other languages' voices speaking English with their own
+# letter-to-sound rules (the Hindi one crashes on English text).
+FESTIVAL_VOICES = (
+    "ked_diphone",
+    "upc_ca_ona_hts",
+    "czech_dita",
+    "czech_ph",
+    "hy_fi_mv_diphone",
+    "suo_fi_lj_diphone",
+    "lp_diphone",
+    "pc_diphone",
+    "msu_ru_nsh_clunits",
+)
 # flite's voices: an engine for evaluation only (never heard in training).
 FLITE_EVAL_VOICES = ("kal", "kal16", "awb", "rms", "slt")
 # piper regions: (length_scale, noise_scale, noise_w) ranges.
@@ -112,10 +127,10 @@ NOISES = ("whitenoise", "pinknoise", "brownnoise")
 
 @dataclass(frozen=True)
 class Voice:
-    """One synthetic speaker: espeak-ng voice, piper region, Pico or flite voice."""
+    """One synthetic speaker: espeak-ng voice, piper region, Pico, Festival or flite."""
 
-    engine: str  # "espeak", "piper", "pico" or "flite" (evaluation only)
-    name: str  # espeak "en-gb+m3", piper "train" or "eval", pico "en-GB", flite "slt"
+    engine: str  # "espeak", "piper", "pico", "festival" or "flite" (evaluation only)
+    name: str  # espeak "en-gb+m3", piper "train", pico "en-GB", festival "ked_diphone"
 
     def say(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """Speak `text` (16 kHz int16) with a random speed and pitch for this voice."""
@@ -130,6 +145,9 @@ class Voice:
             return speech.pico(
                 text, self.name, int(rng.integers(80, 130)), int(rng.integers(80, 125))
             )
+        if self.engine == "festival":
+            audio = speech.festival(text, self.name, float(rng.uniform(0.8, 1.3)))
+            return speech.perturb(audio, cents=float(rng.uniform(-300, 300)))
         ranges = PIPER_TRAIN if self.name == "train" else PIPER_EVAL
         length, noise, noise_w = (float(rng.uniform(*r)) for r in ranges)
         return speech.piper(
@@ -137,12 +155,13 @@ class Voice:
         )
 
 
-def voices(split: str, pico: bool = False) -> list[Voice]:
+def voices(split: str, pico: bool = False, festival: bool = False) -> list[Voice]:
     """Return the voices of "train" or "eval" (espeak accents x variants, piper).
 
     "train" also has the other languages' voices (ESPEAK_TRAIN_LANGUAGES); "eval" also
-    flite's voices, an engine training never hears. `pico`: SVOX Pico's voices
-    (PICO_VOICES) last, for the trainings that ask for them.
+    flite's voices, an engine training never hears. `pico`, `festival`: SVOX Pico's
+    voices (PICO_VOICES), then Festival's (FESTIVAL_VOICES) last, for the trainings
+    that ask for them.
     """
     if split == "train":
         pairs = [(a, v) for a in ESPEAK_TRAIN_ACCENTS for v in ESPEAK_TRAIN_VARIANTS]
@@ -156,6 +175,8 @@ def voices(split: str, pico: bool = False) -> list[Voice]:
         found += [Voice("flite", name) for name in FLITE_EVAL_VOICES]
     if pico:
         found += [Voice("pico", name) for name in PICO_VOICES]
+    if festival:
+        found += [Voice("festival", name) for name in FESTIVAL_VOICES]
     return found
 
 

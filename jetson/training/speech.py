@@ -1,6 +1,9 @@
-"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng, pico, flite and sox.
+"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng, pico, festival, flite.
 
-espeak-ng, flite and sox are Debian packages (scripts/setup installs them); the piper
+sox makes the noise and changes voices.
+
+espeak-ng, festival (with its voices), flite and sox are Debian packages (scripts/setup
+installs them); the piper
 voice is the satellite's bundled en_US-joe-medium; SVOX Pico comes with the trainer's
 requirements (ttspico, which builds the engine and ships its six languages). flite
 (CMU's) is the engine that only evaluation uses: wake words trained on the others are
@@ -12,6 +15,7 @@ from __future__ import annotations
 from functools import cache
 import io
 from pathlib import Path
+import re
 import subprocess
 import tempfile
 import wave
@@ -98,6 +102,44 @@ def pico(
     engine.rate = rate
     engine.pitch = pitch
     return np.frombuffer(engine.speak(text) or b"", np.int16).copy()
+
+
+def festival(text: str, voice: str = "ked_diphone", stretch: float = 1.0) -> np.ndarray:
+    """Speak `text` with Festival's `voice` (`voice_<name>` in Festival: ked_diphone).
+
+    `stretch`: its Duration_Stretch (1.2 is 20% slower). Festival's text2wave writes the
+    WAV to a file (its header is only complete there); Festival 2.5:
+    http://www.cstr.ed.ac.uk/projects/festival/. Some voices write nothing for some
+    punctuation (the Italian ones for "morning?", the Russian one for "a.m."), so such
+    a text is said again as its words only; a text without words is empty audio.
+    Raises RuntimeError with Festival's message when even that writes no speech (an
+    unknown voice: text2wave still exits 0) and CalledProcessError when text2wave
+    fails (the Hindi voice crashes on English text).
+    """
+    words = " ".join(re.findall(r"[\w']+", text))
+    if not words:
+        return np.zeros(0, np.int16)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "speech.wav"
+        for said in (text, words):
+            result = subprocess.run(
+                [
+                    "text2wave",
+                    "-eval",
+                    f"(voice_{voice})",
+                    "-eval",
+                    f"(Parameter.set 'Duration_Stretch {stretch:.3f})",
+                    "-o",
+                    str(out),
+                ],
+                input=said.encode(),
+                capture_output=True,
+                check=True,
+            )
+            if out.is_file() and out.stat().st_size > 44:
+                return _wav_bytes_to_audio(out.read_bytes())
+        message = result.stderr.decode(errors="replace").strip()[:200]
+        raise RuntimeError(f"festival voice {voice!r} said nothing: {message}")
 
 
 def flite(text: str, voice: str = "slt", stretch: float = 1.0) -> np.ndarray:

@@ -89,7 +89,7 @@ def positives(  # noqa: PLR0917
     """Positive examples: windows ending 0-240 ms after "athena" ends, augmented.
 
     `per_voice` clips per espeak-ng voice, 8 times as many for piper's range and for
-    each Pico voice (a handful of voices against hundreds).
+    each Pico or Festival voice (a handful of voices against hundreds).
     """
     out = []
     for voice in voices:
@@ -285,6 +285,11 @@ def main() -> None:
         action="store_true",
         help="SVOX Pico's six voices speak too (not the shipped model: README)",
     )
+    parser.add_argument(
+        "--festival",
+        action="store_true",
+        help="Festival's nine voices speak too (not the shipped model: README)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.validate:
@@ -294,7 +299,7 @@ def main() -> None:
         return
     rng = np.random.default_rng(args.seed)
     started = time.monotonic()
-    voices = data.voices("train", pico=args.pico)
+    voices = data.voices("train", pico=args.pico, festival=args.festival)
     feats = feature_models(ncpu=2)
     sentences = list(corpus.TRAIN) + corpus.random_sentences(rng, 250)
     fillers = [
