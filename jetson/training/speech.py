@@ -3,11 +3,10 @@
 sox makes the noise and changes voices.
 
 espeak-ng, festival (with its voices), flite and sox are Debian packages (scripts/setup
-installs them); the piper
-voice is the satellite's bundled en_US-joe-medium; SVOX Pico comes with the trainer's
-requirements (ttspico, which builds the engine and ships its six languages). flite
-(CMU's) is the engine that only evaluation uses: wake words trained on the others are
-measured on it.
+installs them); the piper voice is the satellite's bundled en_US-joe-medium; SVOX Pico
+comes with the trainer's requirements (ttspico, which builds the engine and ships its
+six languages). flite (CMU's) is the engine that only evaluation uses: wake words
+trained on the others are measured on it.
 """
 
 from __future__ import annotations
@@ -104,6 +103,24 @@ def pico(
     return np.frombuffer(engine.speak(text) or b"", np.int16).copy()
 
 
+def _speak_to_file(command: list[str], text: str = "") -> tuple[bytes, str]:
+    """Run a synthesizer `command` that writes a WAV to its "-o" path (appended here).
+
+    `text` goes to its stdin. Returns (the file's bytes, b"" when it wrote no speech;
+    its stderr). Raises CalledProcessError when the command fails.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "speech.wav"
+        result = subprocess.run(
+            [*command, "-o", str(out)],
+            input=text.encode(),
+            capture_output=True,
+            check=True,
+        )
+        written = out.read_bytes() if out.is_file() else b""
+        return written, result.stderr.decode(errors="replace")
+
+
 def festival(text: str, voice: str = "ked_diphone", stretch: float = 1.0) -> np.ndarray:
     """Speak `text` with Festival's `voice` (`voice_<name>` in Festival: ked_diphone).
 
@@ -119,27 +136,20 @@ def festival(text: str, voice: str = "ked_diphone", stretch: float = 1.0) -> np.
     words = " ".join(re.findall(r"[\w']+", text))
     if not words:
         return np.zeros(0, np.int16)
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "speech.wav"
-        for said in (text, words):
-            result = subprocess.run(
-                [
-                    "text2wave",
-                    "-eval",
-                    f"(voice_{voice})",
-                    "-eval",
-                    f"(Parameter.set 'Duration_Stretch {stretch:.3f})",
-                    "-o",
-                    str(out),
-                ],
-                input=said.encode(),
-                capture_output=True,
-                check=True,
-            )
-            if out.is_file() and out.stat().st_size > 44:
-                return _wav_bytes_to_audio(out.read_bytes())
-        message = result.stderr.decode(errors="replace").strip()[:200]
-        raise RuntimeError(f"festival voice {voice!r} said nothing: {message}")
+    command = [
+        "text2wave",
+        "-eval",
+        f"(voice_{voice})",
+        "-eval",
+        f"(Parameter.set 'Duration_Stretch {stretch:.3f})",
+    ]
+    for said in (text, words):
+        written, message = _speak_to_file(command, said)
+        if len(written) > 44:  # more than a RIFF header
+            return _wav_bytes_to_audio(written)
+    raise RuntimeError(
+        f"festival voice {voice!r} said nothing: {message.strip()[:200]}"
+    )
 
 
 def flite(text: str, voice: str = "slt", stretch: float = 1.0) -> np.ndarray:
@@ -147,24 +157,9 @@ def flite(text: str, voice: str = "slt", stretch: float = 1.0) -> np.ndarray:
 
     `stretch`: its duration_stretch (1.2 is 20% slower).
     """
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "speech.wav"
-        subprocess.run(
-            [
-                "flite",
-                "-voice",
-                voice,
-                "--setf",
-                f"duration_stretch={stretch}",
-                "-t",
-                text,
-                "-o",
-                str(out),
-            ],
-            capture_output=True,
-            check=True,
-        )
-        return _wav_bytes_to_audio(out.read_bytes())
+    command = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}"]
+    written, _ = _speak_to_file([*command, "-t", text])
+    return _wav_bytes_to_audio(written)
 
 
 def noise(kind: str, seconds: float, volume: float = 0.1) -> np.ndarray:
