@@ -27,6 +27,7 @@ Run with the satellite's venv (about 8 minutes on this 2-core machine, 12 with
 
     jetson/.venv/bin/python -m bench.wakeword_athena [--curve]
 
+--model and --verifier measure another athena stage 1 (.onnx) or verifier (.npz).
 Last line: athena_frr=<r> athena_fa_per_hour=<r> jarvis_frr=<r> jarvis_fa_per_hour=<r>
 verify_ms_p50=<ms> (target per word: FRR <= 0.10 at <= 0.5 FA/h).
 """
@@ -51,7 +52,7 @@ from athena_satellite.verify import Verdict, Verifier, stream  # noqa: E402
 from athena_satellite.wakeword import WakeWords  # noqa: E402
 import numpy as np  # noqa: E402
 from training import corpus, data, speech  # noqa: E402
-from training.thresholds import with_model  # noqa: E402
+from training.thresholds import with_word  # noqa: E402
 
 SEED = 2026
 # Stage 2's thresholds the --curve lines report.
@@ -234,6 +235,9 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=2.0, help="negative audio")
     parser.add_argument("--model", help="another athena model file (default: shipped)")
     parser.add_argument(
+        "--verifier", help="another athena verifier .npz (default: shipped)"
+    )
+    parser.add_argument(
         "--curve", action="store_true", help="FRR and FA/h at CURVE's verify thresholds"
     )
     args = parser.parse_args()
@@ -242,7 +246,9 @@ def main() -> None:
     started = time.monotonic()
     config = parse({"home_assistant": {"url": "ws://bench/api/websocket"}})
     if args.model:
-        config = with_model(config, "athena", args.model)
+        config = with_word(config, "athena", model=args.model)
+    if args.verifier:
+        config = with_word(config, "athena", verifier=args.verifier)
     words = WakeWords(config.wake_words)
     # For --curve only: stage 1 as shipped, stage 2 rejecting every check (no
     # probability reaches 2).

@@ -39,12 +39,15 @@ CANDIDATES_PER_HOUR = 600
 PHRASES = {"athena": data.POSITIVE_PHRASES, "jarvis": ("hey jarvis", "Hey Jarvis!")}
 
 
-def with_model(config: Config, name: str, model: str) -> Config:
-    """Return `config` with wake word `name`'s stage-1 `model` (a name or a path)."""
+def with_word(config: Config, name: str, **fields: str) -> Config:
+    """Return `config` with wake word `name`'s `fields` replaced.
+
+    E.g. model= (stage 1: a name or a path), verifier= (stage 2: a name or a .npz path).
+    """
     return dataclasses.replace(
         config,
         wake_words=tuple(
-            dataclasses.replace(w, model=model) if w.name == name else w
+            dataclasses.replace(w, **fields) if w.name == name else w
             for w in config.wake_words
         ),
     )
@@ -129,7 +132,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     config = parse({"home_assistant": {"url": "ws://thresholds/api/websocket"}})
     if args.model:
-        config = with_model(config, "athena", args.model)
+        config = with_word(config, "athena", model=args.model)
     transcriber = Transcriber(config.stt_model_dir, "cpu")
     verifier = Verifier(transcriber.model, config.wake_words)
     babble = np.concatenate([speech.piper(t) for t in corpus.TRAIN[12:18]])
