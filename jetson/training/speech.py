@@ -106,7 +106,7 @@ def pico(
 def _speak_to_file(command: list[str], text: str = "") -> tuple[bytes, str]:
     """Run a synthesizer `command` that writes a WAV to its "-o" path (appended here).
 
-    `text` goes to its stdin. Returns (the file's bytes, b"" when it wrote no speech;
+    `text` goes to its stdin. Returns (the file's bytes, b"" when it wrote no file;
     its stderr). Raises CalledProcessError when the command fails.
     """
     with tempfile.TemporaryDirectory() as folder:
