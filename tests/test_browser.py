@@ -58,6 +58,11 @@ DOCS = ROOT / "docs"
 LIGHT = "light.kitchen_lights"
 USER, PASSWORD = "athena", "athena-dev"  # scripts/bootstrap_dev.py's dev user
 NO_CONTROL = "This assistant cannot control your home."
+SERVER_DEVICE_NAME = (
+    "{{ device_attr(device_id("
+    "'sensor.athena_backend_openai_compatible_average_tokens_per_second'), 'name')"
+    " | tojson }}"
+)
 # A translation key the frontend could not translate shows as the key itself:
 # "component.athena.config.step.user.title", "ui.panel...", "[%key:...%]".
 RAW_KEY = re.compile(
@@ -130,6 +135,10 @@ class Develop:
         config = self.rest("/api/config")
         assert isinstance(config, dict)
         return str(config["state"])
+
+    def server_device(self) -> str:
+        """The llama.cpp server device's name in HA's device registry."""
+        return str(self.rest("/api/template", {"template": SERVER_DEVICE_NAME}))
 
     def light(self) -> str:
         """The kitchen light's state."""
@@ -291,6 +300,12 @@ def test_athena_in_home_assistants_ui(page: Page, develop: Develop) -> None:
 
     # The server's device after those turns: short names, an icon each, figures
     # llama-cpp-python's server streams none of unavailable rather than Unknown.
+    # A server too busy at setup to say what it is names its device at the next
+    # health check (a minute later at most).
+    deadline = time.monotonic() + 90
+    while develop.server_device() != "llama.cpp on 127.0.0.1":
+        assert time.monotonic() < deadline, develop.server_device()
+        time.sleep(1)
     page.goto(f"{base}/config/integrations/integration/athena")
     page.get_by_text("llama.cpp on 127.0.0.1").nth(1).click()
     expect(page.get_by_text("llama-cpp-python")).to_be_visible()

@@ -26,7 +26,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.athena.backends.openai import parse_chunk
@@ -43,6 +47,7 @@ from custom_components.athena.const import (
     DOMAIN,
     SUBENTRY_CONVERSATION,
 )
+from custom_components.athena.health import CHECK_INTERVAL
 
 from .conftest import agent_id, ask, make_entry, setup_entry
 from .fakes import FIXTURES, FakeOllama, FakeOpenAI, serve
@@ -97,15 +102,22 @@ TIMINGS = {
 }
 
 
-def llama_server_app() -> web.Application:
-    """llama.cpp's `llama-server`: owned_by "llamacpp", /props, timings."""
+def llama_server_app(busy: dict[str, bool] | None = None) -> web.Application:
+    """llama.cpp's `llama-server`: owned_by "llamacpp", /props, timings.
+
+    While `busy["props"]` is True, /props drops the connection unanswered (as a
+    server too busy to answer within the timeout is given up on).
+    """
     headers = {"Server": "llama.cpp"}
+    busy = busy if busy is not None else {"props": False}
 
     async def models(request: web.Request) -> web.Response:
         data = [{"id": "smollm2", "object": "model", "owned_by": "llamacpp"}]
         return web.json_response({"object": "list", "data": data}, headers=headers)
 
     async def props(request: web.Request) -> web.Response:
+        if busy["props"] and request.transport is not None:
+            request.transport.close()
         return web.json_response({"build_info": "b6123-1a2b3c4"}, headers=headers)
 
     async def chat(request: web.Request) -> web.Response:
@@ -232,6 +244,49 @@ async def test_llama_server_timings_fill_the_token_sensors(
         "last_cached_prompt_tokens": "40",
         "average_tokens_per_second": "150.0",
     }
+
+
+async def test_a_server_too_busy_to_say_what_it_is_names_its_device_later(
+    hass: HomeAssistant, replay: Callable[..., Any]
+) -> None:
+    """Setup does not wait for a server to say what it is: its device is named
+    "OpenAI-compatible server" then, and by the server once the next health check
+    hears it; a device name the user chose stays. An entry titled by its URL (before
+    0.2) is retitled at the first setup where the server says what it is.
+    """
+    busy = {"props": False}
+    url = await replay(llama_server_app(busy))
+    assert await async_setup_component(hass, "homeassistant", {})
+    entry = await _create_through_flow(hass, url, "smollm2")
+    device = _backend_device(hass, entry, BACKEND_OPENAI)
+    dr.async_get(hass).async_update_device(device.id, name_by_user="The LLM box")
+
+    busy["props"] = True
+    hass.config_entries.async_update_entry(entry, title=url)  # reloads the entry
+    await hass.async_block_till_done()
+    assert entry.title == url
+    device = _backend_device(hass, entry, BACKEND_OPENAI)
+    assert (device.name, device.model, device.sw_version) == (
+        "OpenAI-compatible server on 127.0.0.1",
+        "OpenAI-compatible server",
+        None,
+    )
+    await ask(hass, "who wrote hamlet", agent_id(hass))  # it answers all the same
+
+    busy["props"] = False
+    async_fire_time_changed(hass, dt_util.utcnow() + CHECK_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    device = _backend_device(hass, entry, BACKEND_OPENAI)
+    assert (device.name, device.model, device.sw_version) == (
+        "llama.cpp on 127.0.0.1",
+        "llama-server",
+        "b6123-1a2b3c4",
+    )
+    assert device.name_by_user == "The LLM box"
+    assert entry.title == url
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.title == "llama.cpp on 127.0.0.1"
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ from .const import (
 from .redact import redact_url
 from .services import async_setup_services
 from .sources import Sources, airports
+from .stats_entity import async_rename_server_device
 
 if TYPE_CHECKING:
     from .entity import AthenaEntity
@@ -146,7 +147,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bo
     await asyncio.gather(
         *(b.async_identify() for b, e in zip(backends, errors, strict=True) if not e)
     )
-    _async_retitle(hass, entry, backends, all_answered=not any(errors))
+    _async_retitle(hass, entry, backends)
     entry.runtime_data = AthenaRuntime(backends=backends)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
@@ -159,16 +160,14 @@ def _async_retitle(
     hass: HomeAssistant,
     entry: ConfigEntry,
     backends: tuple[Backend, ...],
-    *,
-    all_answered: bool,
 ) -> None:
     """Title an entry still named by its URLs (before 0.2) by its servers.
 
-    "http://127.0.0.1:8080" becomes "llama.cpp on 127.0.0.1", once every server
-    has said what it is; a title the user chose stays.
+    "http://127.0.0.1:8080" becomes "llama.cpp on 127.0.0.1", at the first setup
+    where every server has said what it is; a title the user chose stays.
     """
     urls = [entry.data[URL_KEYS[b.kind]] for b in backends]
-    if all_answered and entry.title == server.url_title(urls):
+    if all(b.identified for b in backends) and entry.title == server.url_title(urls):
         title = server.title([(b.server, b.url) for b in backends])
         hass.config_entries.async_update_entry(entry, title=title)
 
@@ -180,6 +179,7 @@ def _async_watch_health(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
 
     async def async_check(_now: datetime | None = None) -> None:
         await health.async_check(hass, entry)
+        await _async_identify_late(hass, entry)
 
     entry.async_create_background_task(hass, async_check(), "athena health check")
     entry.async_on_unload(
@@ -189,6 +189,21 @@ def _async_watch_health(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
         entry.async_on_unload(
             backend.stats.add_listener(lambda: health.check_prompt_fit(hass, entry))
         )
+
+
+async def _async_identify_late(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
+    """Ask the servers that answer but did not say what they are at setup.
+
+    A server busy at setup (e.g. still loading its model, or HA's own start keeping
+    the loop busy past `VALIDATE_TIMEOUT`) would otherwise leave its device named
+    "OpenAI-compatible server on <host>" until the next reload.
+    """
+    for backend in entry.runtime_data.backends:
+        if backend.identified or not backend.stats.reachable:
+            continue
+        await backend.async_identify()
+        if backend.identified:
+            async_rename_server_device(hass, entry.entry_id, backend)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:

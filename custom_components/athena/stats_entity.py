@@ -3,12 +3,49 @@
 from __future__ import annotations
 
 from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.util import slugify
 
 from .backends import Backend, server
 from .const import DOMAIN
+
+
+def server_device_id(entry_id: str, backend: Backend) -> tuple[str, str]:
+    """Return the device registry identifier of `backend`'s server device."""
+    return (DOMAIN, f"{entry_id}_{backend.kind}")
+
+
+def server_device_fields(backend: Backend) -> tuple[str, str, str | None]:
+    """Return the server device's name, model and software version.
+
+    From what the server said it is (`Backend.server`): ("llama.cpp on 127.0.0.1",
+    "llama-cpp-python", "0.3.36").
+    """
+    info = backend.server
+    return server.describe(info, backend.url), info.model, info.version
+
+
+@callback
+def async_rename_server_device(
+    hass: HomeAssistant, entry_id: str, backend: Backend
+) -> None:
+    """Bring the server device up to date with `Backend.server`, once it is known.
+
+    A server that did not answer at setup leaves its device named "OpenAI-compatible
+    server on <host>"; the entities keep their `DeviceInfo` until the next reload, so
+    the registry entry is updated here. A name the user gave (`name_by_user`) stays.
+    """
+    registry = dr.async_get(hass)
+    device = registry.async_get_device(
+        identifiers={server_device_id(entry_id, backend)}
+    )
+    if device is not None:
+        name, model, version = server_device_fields(backend)
+        registry.async_update_device(
+            device.id, name=name, model=model, sw_version=version
+        )
 
 
 class BackendStatsEntity(Entity):
@@ -36,13 +73,13 @@ class BackendStatsEntity(Entity):
             f"{self.platform_domain}.athena_backend_{slugify(backend.label)}"
             f"_{description.key}"
         )
-        info = backend.server
+        name, model, version = server_device_fields(backend)
         self._attr_device_info = dr.DeviceInfo(
-            identifiers={(DOMAIN, f"{entry_id}_{backend.kind}")},
-            name=server.describe(info, backend.url),
+            identifiers={server_device_id(entry_id, backend)},
+            name=name,
             manufacturer=None,  # clears "Athena", which devices had before 0.2
-            model=info.model,
-            sw_version=info.version,
+            model=model,
+            sw_version=version,
             entry_type=dr.DeviceEntryType.SERVICE,
         )
 

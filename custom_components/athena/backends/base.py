@@ -202,13 +202,16 @@ class Backend(Protocol):
     `label` its name for people; `url` the server's address with any credentials
     redacted (`redact.redact_url`), safe to log and show; `models_must_be_listed` is
     False where a server may be up without a model list (the user then types a
-    model name). `server` is what the server said it is (`async_identify`).
+    model name). `server` is what the server said it is (`async_identify`);
+    `identified` is False until the server has answered that question (a server
+    that timed out or dropped the connection is asked again later).
     """
 
     kind: str
     label: str
     url: str
     server: ServerInfo
+    identified: bool
     stats: BackendStats
     lanes: asyncio.Semaphore
     models_must_be_listed: bool
@@ -223,7 +226,10 @@ class Backend(Protocol):
         """Return loaded model -> share of it in GPU memory (0..1); {} when unknown."""
 
     async def async_identify(self) -> ServerInfo:
-        """Ask the server its kind and version; set and return `server`. No errors."""
+        """Ask the server its kind and version; set and return `server`. No errors.
+
+        Sets `identified` when the server answered (even saying nothing of itself).
+        """
 
     def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamItem]:
         """Stream the reply to `request`: deltas, then one `Usage`."""

@@ -90,6 +90,7 @@ class OllamaBackend:
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
         self.server = ServerInfo(OLLAMA)
+        self.identified = False
         address, credentials = split_credentials(url)
         self._client = ollama.AsyncClient(
             host=address,
@@ -120,10 +121,14 @@ class OllamaBackend:
                 raw = self._client._request_raw  # the library has no version call
                 response = await raw("GET", "/api/version")  # type: ignore[no-untyped-call]
                 version = version_field(response.json())
-        except (TimeoutError, *_ERRORS) as err:
+        except (TimeoutError, httpx.TransportError, ConnectionError) as err:
+            _LOGGER.debug("%s did not answer for its version: %r", self.url, err)
+            return self.server
+        except _ERRORS as err:  # it answered, but not with a version
             _LOGGER.debug("%s did not say its version: %r", self.url, err)
         else:
             self.server = ServerInfo(OLLAMA, version=version)
+        self.identified = True
         return self.server
 
     async def async_gpu_shares(self) -> dict[str, float]:

@@ -256,6 +256,7 @@ class OpenAIBackend:
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
         self.server = ServerInfo(OPENAI_COMPATIBLE)
+        self.identified = False
         address, credentials = split_credentials(url)
         self._base = api_base(address)
         self._root = self._base.removesuffix("/v1")
@@ -332,6 +333,8 @@ class OpenAIBackend:
                 self.server = await self._identify()
         except (TimeoutError, aiohttp.ClientError) as err:
             _LOGGER.debug("%s did not say what it is: %r", self.url, err)
+        else:
+            self.identified = True
         return self.server
 
     async def _identify(self) -> ServerInfo:
