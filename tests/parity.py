@@ -32,7 +32,7 @@ from homeassistant.components.homeassistant.exposed_entities import (
 from homeassistant.components.intent.const import TIMER_DATA
 from homeassistant.components.intent.timers import TimerEventType, TimerInfo
 from homeassistant.const import Platform
-from homeassistant.core import Context, Event, HomeAssistant, State
+from homeassistant.core import Context, Event, HomeAssistant, State, callback
 from homeassistant.helpers import (
     area_registry as ar,
     device_registry as dr,
@@ -290,12 +290,14 @@ def _record(
     calls: list[tuple[str, str, tuple[str, ...]]] = []
     lists: list[str] = []
 
+    @callback
     def on_call(event: Event[Any]) -> None:
         data = event.data.get("service_data") or {}
         ids = data.get("entity_id") or ()
         ids = (ids,) if isinstance(ids, str) else tuple(sorted(ids))
         calls.append((event.data["domain"], event.data["service"], ids))
 
+    @callback
     def on_list(event: Event[Any]) -> None:
         item = event.data.get("item") or {}
         lists.append(

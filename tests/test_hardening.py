@@ -10,7 +10,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import intent
 
 from custom_components.athena.const import (
@@ -77,9 +77,12 @@ async def test_compound_request_is_capped(
 ) -> None:
     parts = ["turn off the kitchen lights", "turn on the kitchen lights"] * 10
     calls: list[Any] = []
-    hass.bus.async_listen(
-        "call_service", lambda event: calls.append(event.data["domain"] == "light")
-    )
+
+    @callback
+    def on_call(event: Event[Any]) -> None:
+        calls.append(event.data["domain"] == "light")
+
+    hass.bus.async_listen("call_service", on_call)
     result = await ask(hass, " and ".join(parts), ollama_agent)
     assert sum(calls) == MAX_COMPOUND_PARTS
     skipped = len(parts) - MAX_COMPOUND_PARTS
