@@ -27,7 +27,8 @@ Run with the satellite's venv (about 8 minutes on this 2-core machine, 12 with
 
     jetson/.venv/bin/python -m bench.wakeword_athena [--curve]
 
---model and --verifier measure another athena stage 1 (.onnx) or verifier (.npz).
+--model and --verifier measure another athena stage 1 (.onnx) or verifier (.npz),
+--jarvis-verifier another jarvis verifier.
 Last line: athena_frr=<r> athena_fa_per_hour=<r> jarvis_frr=<r> jarvis_fa_per_hour=<r>
 verify_ms_p50=<ms> (target per word: FRR <= 0.10 at <= 0.5 FA/h).
 """
@@ -238,6 +239,9 @@ def main() -> None:
         "--verifier", help="another athena verifier .npz (default: shipped)"
     )
     parser.add_argument(
+        "--jarvis-verifier", help="another jarvis verifier .npz (default: shipped)"
+    )
+    parser.add_argument(
         "--curve", action="store_true", help="FRR and FA/h at CURVE's verify thresholds"
     )
     args = parser.parse_args()
@@ -249,6 +253,8 @@ def main() -> None:
         config = with_word(config, "athena", model=args.model)
     if args.verifier:
         config = with_word(config, "athena", verifier=args.verifier)
+    if args.jarvis_verifier:
+        config = with_word(config, "jarvis", verifier=args.jarvis_verifier)
     words = WakeWords(config.wake_words)
     # For --curve only: stage 1 as shipped, stage 2 rejecting every check (no
     # probability reaches 2).

@@ -9,10 +9,11 @@ are 100 frames of 512 values, 20 ms apart). A classifier per word
 (`athena_satellite/models/<name>_verifier.npz`, trained by training/verifier.py on
 synthetic speech: the word in context against its confusables in the same place,
 ordinary sentences, stage 1's false accepts and noise) reads a SPAN_FRAMES span (1 s)
-as the means of its SEGMENT_FRAMES parts (200 ms each, so the word's sounds keep their
-order); it scores every span of the window, STRIDE frames apart (the word may end
-anywhere in it), and the highest score is the probability that the word is there. The
-word wakes the satellite when that reaches its `verify_threshold`.
+as the means of its parts (so the word's sounds keep their order: the classifier's
+`segment_frames`, 100 ms for athena, 200 ms for jarvis); it scores every span of the
+window, STRIDE frames apart (the word may end anywhere in it), and the highest score is
+the probability that the word is there. The word wakes the satellite when that reaches
+its `verify_threshold`.
 Whisper's decoder is not asked: it does not hear names in unusual voices ("Athena" in
 an espeak-ng voice comes out as "I see you"), while its encoder, trained on 680,000
 hours of varied speech, still tells the word's sounds from its neighbours'. This is
@@ -30,10 +31,12 @@ import logging
 from pathlib import Path
 import time
 from typing import TYPE_CHECKING, NamedTuple
+import zipfile
 
 import numpy as np
 
 from .audio import CHUNK_SAMPLES, RATE, chunks
+from .config import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -55,8 +58,9 @@ AFTER_CHUNKS = 4
 MAX_AFTER_CHUNKS = 12
 # Whisper's mel frames are 10 ms; its encoder halves them (100 frames for 2 s).
 MEL_FRAMES = int(WINDOW_S * 100)
-# The spans scored: SPAN_FRAMES encoder frames (1 s), read as the means of parts of
-# SEGMENT_FRAMES, every STRIDE frames across the window.
+# The spans scored: SPAN_FRAMES encoder frames (1 s), read as the means of parts of a
+# classifier's `segment_frames` (SEGMENT_FRAMES in files without it), every STRIDE
+# frames across the window.
 SPAN_FRAMES = 50
 SEGMENT_FRAMES = 10
 STRIDE = 2
@@ -93,19 +97,22 @@ def encode(model: WhisperModel, audio: np.ndarray) -> np.ndarray:
     return np.asarray(encoded, dtype=np.float32)[0]
 
 
-def span(encoded: np.ndarray, end: int) -> np.ndarray:
+def span(
+    encoded: np.ndarray, end: int, segment_frames: int = SEGMENT_FRAMES
+) -> np.ndarray:
     """Features of the span of `encoded` (frames, width) ending before frame `end`.
 
-    Shape (SPAN_FRAMES // SEGMENT_FRAMES * width,); `end` is SPAN_FRAMES at least.
+    The means of its parts of `segment_frames` (a divisor of SPAN_FRAMES): shape
+    (SPAN_FRAMES // segment_frames * width,); `end` is SPAN_FRAMES at least.
     """
     frames = encoded[end - SPAN_FRAMES : end]
-    return frames.reshape(-1, SEGMENT_FRAMES, frames.shape[1]).mean(axis=1).reshape(-1)
+    return frames.reshape(-1, segment_frames, frames.shape[1]).mean(axis=1).reshape(-1)
 
 
-def spans(encoded: np.ndarray) -> np.ndarray:
+def spans(encoded: np.ndarray, segment_frames: int = SEGMENT_FRAMES) -> np.ndarray:
     """Features of every span of `encoded`, STRIDE frames apart: (spans, features)."""
     ends = range(SPAN_FRAMES, len(encoded) + 1, STRIDE)
-    return np.stack([span(encoded, end) for end in ends])
+    return np.stack([span(encoded, end, segment_frames) for end in ends])
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,9 @@ class Classifier:
     """One word's verifier: standardised features, a ReLU layer, a sigmoid output.
 
     Arrays as training/verifier.py saves them (`save`): `mean`, `scale` (features,),
-    `hidden` (features, units), `hidden_bias` (units,), `out` (units,), `out_bias` ().
+    `hidden` (features, units), `hidden_bias` (units,), `out` (units,), `out_bias` ();
+    `segment_frames`: the encoder frames of each part of a span it reads (`span`;
+    SEGMENT_FRAMES in files without it).
     """
 
     mean: np.ndarray
@@ -122,26 +131,62 @@ class Classifier:
     hidden_bias: np.ndarray
     out: np.ndarray
     out_bias: np.ndarray
+    segment_frames: int = SEGMENT_FRAMES
+
+    def __post_init__(self) -> None:
+        """Refuse a classifier that could not score a window (ValueError).
+
+        Parts that do not divide a span, or arrays whose shapes do not fit together:
+        a bad file then fails when it is loaded, at the satellite's start.
+        """
+        if self.segment_frames <= 0 or SPAN_FRAMES % self.segment_frames:
+            raise ValueError(
+                f"a verifier's segment_frames must divide {SPAN_FRAMES}, "
+                f"not {self.segment_frames}"
+            )
+        features, units = self.hidden.shape if self.hidden.ndim == 2 else (-1, -1)
+        shapes = {
+            "mean": (features,),
+            "scale": (features,),
+            "hidden_bias": (units,),
+            "out": (units,),
+            "out_bias": (),
+        }
+        wrong = [n for n, shape in shapes.items() if getattr(self, n).shape != shape]
+        parts = SPAN_FRAMES // self.segment_frames
+        if features <= 0 or features % parts or wrong:
+            raise ValueError(
+                f"a verifier's arrays do not fit together: hidden {self.hidden.shape}"
+                + "".join(f", {n} {getattr(self, n).shape}" for n in wrong)
+            )
 
     @classmethod
     def load(cls, path: Path) -> Classifier:
-        """Load a classifier saved by `save`; raises OSError/KeyError for a bad file."""
-        with np.load(path) as arrays:
-            return cls(
-                **{
-                    name: arrays[name].astype(np.float32)
-                    for name in cls.__dataclass_fields__
-                }
-            )
+        """Load a classifier saved by `save`.
+
+        Raises OSError when the file cannot be read, ValueError when it is not a
+        verifier (not an .npz, an array missing, shapes or `segment_frames` wrong).
+        """
+        try:
+            with np.load(path) as arrays:
+                segment_frames = (
+                    int(arrays["segment_frames"])
+                    if "segment_frames" in arrays
+                    else SEGMENT_FRAMES
+                )
+                return cls(
+                    **{name: arrays[name].astype(np.float32) for name in _ARRAYS},
+                    segment_frames=segment_frames,
+                )
+        except (ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"{path} is not a wake word verifier: {err}") from err
 
     def save(self, path: Path) -> None:
         """Write the arrays to `path` (.npz, float16: under 1 MB)."""
         np.savez_compressed(
             path,
-            **{
-                name: getattr(self, name).astype(np.float16)
-                for name in self.__dataclass_fields__
-            },
+            segment_frames=np.int16(self.segment_frames),
+            **{name: getattr(self, name).astype(np.float16) for name in _ARRAYS},
         )
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
@@ -150,6 +195,16 @@ class Classifier:
             (features - self.mean) / self.scale @ self.hidden + self.hidden_bias, 0.0
         )
         return 1.0 / (1.0 + np.exp(-(hidden @ self.out + self.out_bias)))
+
+    def best(self, encoded: np.ndarray) -> float:
+        """Return the probability (0-1) of the word in encoded window: its best span."""
+        return float(self(spans(encoded, self.segment_frames)).max())
+
+
+# The arrays of a verifier's file; `segment_frames` is stored beside them.
+_ARRAYS = tuple(
+    name for name in Classifier.__dataclass_fields__ if name != "segment_frames"
+)
 
 
 def classifier_path(model: str) -> Path:
@@ -168,16 +223,22 @@ class Verifier:
     `model` is the faster-whisper WhisperModel the satellite's Transcriber loaded (one
     model in memory for STT and verification); `words` the configured wake words: each
     with `verify` gets its classifier (`verifier`, a name or path) loaded here, so a
-    missing file fails at start (FileNotFoundError).
+    missing file fails at start (FileNotFoundError), as does a file that is not a
+    verifier (ConfigError, naming the word).
     """
 
     def __init__(self, model: WhisperModel, words: Sequence[WakeWordConfig]) -> None:
         self.model = model
-        self.classifiers = {
-            w.name: Classifier.load(classifier_path(w.verifier))
-            for w in words
-            if w.verify and w.verifier
-        }
+        self.classifiers: dict[str, Classifier] = {}
+        for word in words:
+            if not (word.verify and word.verifier):
+                continue
+            try:
+                self.classifiers[word.name] = Classifier.load(
+                    classifier_path(word.verifier)
+                )
+            except ValueError as err:
+                raise ConfigError(f"wake word {word.name!r}: {err}") from err
 
     def score(self, word: WakeWordConfig, audio: np.ndarray) -> float:
         """Return the probability (0-1) of `word` in the last WINDOW_S of `audio`."""
@@ -186,9 +247,7 @@ class Verifier:
         window = np.concatenate(
             [np.zeros(WINDOW_SAMPLES - len(window), np.int16), window]
         )
-        return float(
-            self.classifiers[word.name](spans(encode(self.model, window))).max()
-        )
+        return self.classifiers[word.name].best(encode(self.model, window))
 
     def verify(self, word: WakeWordConfig, audio: np.ndarray) -> Verdict:
         """Verify `word` in the last WINDOW_S of `audio` (int16, 16 kHz).

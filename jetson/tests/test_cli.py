@@ -11,6 +11,7 @@ import sys
 import yaml
 
 from athena_satellite.audio import read_wav, write_wav
+from athena_satellite.verify import MODELS
 from training import speech
 
 from .conftest import join, sounds_like
@@ -123,6 +124,23 @@ async def test_configuration_errors_name_the_problem(tmp_path) -> None:
         "run", "--config", str(wake), env={"ATHENA_HA_TOKEN": "x"}
     )
     assert code == 2 and "no wake word model 'hey_nobody'" in stderr
+    cut = tmp_path / "cut_verifier.npz"
+    cut.write_bytes((MODELS / "athena_verifier.npz").read_bytes()[:1000])
+    verified = config_file(
+        tmp_path,
+        "ws://h/api/websocket",
+        wake_words=[
+            {"name": "athena", "model": "athena", "verify": True, "verifier": str(cut)}
+        ],
+    )
+    code, _out, stderr = await satellite(
+        "run", "--config", str(verified), env={"ATHENA_HA_TOKEN": "x"}
+    )
+    assert (code, stderr.strip().splitlines()[-1]) == (
+        2,
+        f"error: wake word 'athena': {cut} is not a wake word verifier: "
+        "File is not a zip file",
+    )
 
 
 async def test_wyoming_mode_on_a_taken_port_says_so(tmp_path) -> None:

@@ -67,7 +67,8 @@ def test_festival_stretch_punctuation_and_unknown_voice() -> None:
 def test_a_verifier_scores_as_the_mean_of_its_members_logits() -> None:
     """training.verifier.fit merges its members (each with its own standardisation)
     into one verify.Classifier whose probability is the sigmoid of their mean logit;
-    a single member is saved as it was fit."""
+    a single member is saved as it was fit; both read spans in the parts they were
+    fit on."""
     from athena_satellite.verify import spans
     from training import verifier
 
@@ -76,16 +77,17 @@ def test_a_verifier_scores_as_the_mean_of_its_members_logits() -> None:
     y = np.arange(40) % 2
     enc[y == 1, 30:50] += 1.5  # the "word", ending 10 frames before the window's end
     ends = np.where(y == 1, 10 * verifier.SAMPLES_PER_FRAME, -1)
-    members = [verifier.member(enc, y, ends, 15 + i) for i in range(3)]
-    merged = verifier.fit(enc, y, ends, 15, 3)
-    assert merged.hidden.shape == (40, 3 * verifier.HIDDEN_UNITS)
-    features = spans(enc[1].astype(np.float32))
+    members = [verifier.member(enc, y, ends, 15 + i, 5) for i in range(3)]
+    merged = verifier.fit(enc, y, ends, 15, 3, 5)
+    assert merged.hidden.shape == (80, 3 * verifier.HIDDEN_UNITS)
+    assert merged.segment_frames == 5
+    features = spans(enc[1].astype(np.float32), 5)
     p = np.clip(np.stack([m(features) for m in members]), 1e-6, 1 - 1e-6)
     mean_logit = np.log(p / (1 - p)).mean(axis=0)
     np.testing.assert_allclose(
         merged(features), 1 / (1 + np.exp(-mean_logit)), rtol=1e-4, atol=1e-5
     )
-    one = verifier.fit(enc, y, ends, 15, 1)
+    one = verifier.fit(enc, y, ends, 15, 1, 5)
     for name in one.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(one, name), getattr(members[0], name))
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import numpy as np
 import pytest
 
 from athena_satellite.audio import chunks
 from athena_satellite.config import ConfigError
 from athena_satellite.satellite import Mode
+from athena_satellite.verify import SEGMENT_FRAMES, SPAN_FRAMES, Classifier, span
 from training import speech
 
 from .conftest import join, words
@@ -121,3 +123,39 @@ def test_a_verified_word_needs_a_verifier(make_config) -> None:
     word = {"name": "x", "model": "hey_jarvis", "verify": True}
     with pytest.raises(ConfigError, match="verifier"):
         make_config(wake_words=[word])
+
+
+def test_a_span_is_read_in_the_parts_asked_for() -> None:
+    """A span is the means of its consecutive parts, in time order."""
+    encoded = np.repeat(np.arange(100, dtype=np.float32)[:, np.newaxis], 2, axis=1)
+    assert span(encoded, 60, 5)[::2].tolist() == list(range(12, 58, 5))
+    assert span(encoded, 60)[::2].tolist() == [14.5, 24.5, 34.5, 44.5, 54.5]
+    assert len(span(encoded, SPAN_FRAMES)) == SPAN_FRAMES // SEGMENT_FRAMES * 2
+
+
+def test_a_verifier_file_keeps_the_parts_it_reads(tmp_path) -> None:
+    """`Classifier.save` writes `segment_frames`; a file from before it reads
+    SEGMENT_FRAMES (jarvis's shipped verifier, 200 ms parts); parts that do not
+    divide a span are refused when the file is loaded, at the satellite's start, as
+    are arrays that do not fit together and a file that is no verifier at all."""
+    arrays = {
+        "mean": np.zeros(20),
+        "scale": np.ones(20),
+        "hidden": np.ones((20, 2)),
+        "hidden_bias": np.zeros(2),
+        "out": np.ones(2),
+        "out_bias": np.float32(0),
+    }
+    Classifier(**arrays, segment_frames=5).save(tmp_path / "new.npz")
+    assert Classifier.load(tmp_path / "new.npz").segment_frames == 5
+    np.savez(tmp_path / "old.npz", **arrays)
+    assert Classifier.load(tmp_path / "old.npz").segment_frames == SEGMENT_FRAMES
+    np.savez(tmp_path / "bad.npz", **arrays, segment_frames=np.int16(7))
+    with pytest.raises(ValueError, match="segment_frames must divide"):
+        Classifier.load(tmp_path / "bad.npz")
+    np.savez(tmp_path / "odd.npz", **{**arrays, "out": np.ones(3)})
+    with pytest.raises(ValueError, match=r"do not fit together: hidden \(20, 2\), out"):
+        Classifier.load(tmp_path / "odd.npz")
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "new.npz").read_bytes()[:100])
+    with pytest.raises(ValueError, match=r"cut\.npz is not a wake word verifier"):
+        Classifier.load(tmp_path / "cut.npz")

@@ -20,11 +20,12 @@ voices and stage 1's mining thresholds); both builds have both words' phrases.
    in the builds that ask for them, more words of the confusables' shapes that no
    benchmark says (corpus.NEAR_MISSES).
 3. Features: Whisper base's encoder output for the window, read in 1 s spans
-   (verify.span); a one-hidden-layer perceptron (scikit-learn) fit on each phrase's
-   own span against spans of the negatives, then again with the negatives'
-   best-scored spans (hard negatives); a build's `members` such perceptrons from
-   different seeds, merged into one whose output is their mean logit; saved as numpy
-   arrays (verify.Classifier) in athena_satellite/models/<word>_verifier.npz.
+   (verify.span, in parts of the build's `segment_frames`); a one-hidden-layer
+   perceptron (scikit-learn) fit on each phrase's own span against spans of the
+   negatives, then again with the negatives' best-scored spans (hard negatives); a
+   build's `members` such perceptrons from different seeds, merged into one whose
+   output is their mean logit; saved as numpy arrays (verify.Classifier) in
+   athena_satellite/models/<word>_verifier.npz.
 4. The verify threshold: out-of-fold scores (each window scored by a fit without its
    accent's fifth of the accents: an espeak-ng language or accent with all its
    variants, piper's training range, a noise), the highest of VERIFY_GRID that rejects
@@ -56,6 +57,7 @@ from athena_satellite.config import Config, parse
 from athena_satellite.stt import Transcriber
 from athena_satellite.verify import (
     MODELS,
+    SEGMENT_FRAMES,
     SPAN_FRAMES,
     WINDOW_S,
     Classifier,
@@ -90,7 +92,8 @@ class Build:
     corpus.NEAR_MISSES are among its negatives (`near_misses`);
     `engines_say_confusables`: whether every Pico and Festival voice also says every
     confusable (a handful of voices against hundreds of espeak-ng's, so otherwise an
-    engine's sound comes almost only with the word).
+    engine's sound comes almost only with the word); `segment_frames`: the encoder
+    frames (20 ms) of each part of a span the verifier reads (verify.span).
     """
 
     espeak_clips: int
@@ -102,6 +105,7 @@ class Build:
     members: int
     near_misses: bool
     engines_say_confusables: bool = False
+    segment_frames: int = SEGMENT_FRAMES
 
 
 # The larger build (3 times the clips, twice the confusable voices, mined at the shipped
@@ -121,6 +125,9 @@ class Build:
 # every confusable said by each of those voices: engines_say_confusables) missed more
 # held-out clips, flite's among them, and accepted more held-out confusables (README),
 # so neither build has them.
+# Spans in 100 ms parts instead of 200 ms: athena's verifier so fit on the same build
+# missed fewer held-out clips (flite's 10 of 40 against 14) and, wherever both reach the
+# same share of misses up to a quarter, accepted fewer held-out negatives (README).
 BUILDS = {
     "athena": Build(
         espeak_clips=2,
@@ -131,6 +138,7 @@ BUILDS = {
         mining={"athena": 0.05, "jarvis": 0.01},
         members=1,
         near_misses=False,
+        segment_frames=5,
     ),
     "jarvis": Build(
         espeak_clips=6,
@@ -389,12 +397,16 @@ def encodings(model, windows: list[np.ndarray]) -> np.ndarray:
 
 
 def span_examples(
-    enc: np.ndarray, y: np.ndarray, ends: np.ndarray, rng: np.random.Generator
+    enc: np.ndarray,
+    y: np.ndarray,
+    ends: np.ndarray,
+    rng: np.random.Generator,
+    segment_frames: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the spans to fit on and their labels: (features, labels).
 
     Each phrase's own span (and those 2 frames either side), 3 at random in each
-    negative window.
+    negative window; spans in parts of `segment_frames` (verify.span).
     """
     frames = enc.shape[1]
     starts = np.arange(SPAN_FRAMES, frames + 1)
@@ -406,18 +418,23 @@ def span_examples(
             at += [int(np.clip(own + j, SPAN_FRAMES, frames)) for j in (-2, 0, 2)]
         if label == 0:
             at += [int(q) for q in rng.choice(starts, size=3, replace=False)]
-        x += [span(encoded.astype(np.float32), q) for q in at]
+        x += [span(encoded.astype(np.float32), q, segment_frames) for q in at]
         labels += [label] * len(at)
     return np.array(x), np.array(labels)
 
 
 def window_scores(classifier: Classifier, enc: np.ndarray) -> np.ndarray:
     """Stage 2's score of each window (its best span), as verify.Verifier.score."""
-    return np.array([classifier(spans(e.astype(np.float32))).max() for e in enc])
+    return np.array([classifier.best(e.astype(np.float32)) for e in enc])
 
 
-def perceptron(x: np.ndarray, y: np.ndarray, seed: int) -> Classifier:
-    """Fit one perceptron on span features `x` (standardised here), 0/1 labels `y`."""
+def perceptron(
+    x: np.ndarray, y: np.ndarray, seed: int, segment_frames: int
+) -> Classifier:
+    """Fit one perceptron on span features `x` (standardised here), 0/1 labels `y`.
+
+    `x` read in parts of `segment_frames` (Classifier.segment_frames).
+    """
     from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import StandardScaler
 
@@ -432,24 +449,32 @@ def perceptron(x: np.ndarray, y: np.ndarray, seed: int) -> Classifier:
         hidden_bias=mlp.intercepts_[0].astype(np.float32),
         out=mlp.coefs_[1][:, 0].astype(np.float32),
         out_bias=np.float32(mlp.intercepts_[1][0]),
+        segment_frames=segment_frames,
     )
 
 
-def member(enc: np.ndarray, y: np.ndarray, ends: np.ndarray, seed: int) -> Classifier:
+def member(
+    enc: np.ndarray,
+    y: np.ndarray,
+    ends: np.ndarray,
+    seed: int,
+    segment_frames: int,
+) -> Classifier:
     """Fit one perceptron on encoded windows `enc` (n, frames, width), twice.
 
     The second fit adds each negative window's 2 best-scored spans by the first (hard
     negatives, as openWakeWord's training mines them).
     """
     rng = np.random.default_rng(seed)
-    x, labels = span_examples(enc, y, ends, rng)
-    first = perceptron(x, labels, seed)
+    x, labels = span_examples(enc, y, ends, rng, segment_frames)
+    first = perceptron(x, labels, seed, segment_frames)
     hard = []
     for encoded in enc[y == 0]:
-        features = spans(encoded.astype(np.float32))
+        features = spans(encoded.astype(np.float32), segment_frames)
         hard += list(features[np.argsort(first(features))[-2:]])
     x = np.concatenate([x, np.array(hard)])
-    return perceptron(x, np.concatenate([labels, np.zeros(len(hard), int)]), seed)
+    labels = np.concatenate([labels, np.zeros(len(hard), int)])
+    return perceptron(x, labels, seed, segment_frames)
 
 
 def merge(members: list[Classifier]) -> Classifier:
@@ -471,14 +496,22 @@ def merge(members: list[Classifier]) -> Classifier:
         hidden_bias=np.concatenate(bias),
         out=np.concatenate([m.out for m in members]) / len(members),
         out_bias=np.float32(np.mean([m.out_bias for m in members])),
+        segment_frames=first.segment_frames,
     )
 
 
-def fit(
-    enc: np.ndarray, y: np.ndarray, ends: np.ndarray, seed: int, members: int
+def fit(  # noqa: PLR0917
+    enc: np.ndarray,
+    y: np.ndarray,
+    ends: np.ndarray,
+    seed: int,
+    members: int,
+    segment_frames: int,
 ) -> Classifier:
     """Fit `members` perceptrons (`member`, seeds `seed`, `seed` + 1, ...), merged."""
-    return merge([member(enc, y, ends, seed + i) for i in range(members)])
+    return merge(
+        [member(enc, y, ends, seed + i, segment_frames) for i in range(members)]
+    )
 
 
 def out_of_fold(
@@ -489,6 +522,7 @@ def out_of_fold(
     seed: int,
     *,
     members: int,
+    segment_frames: int,
 ) -> np.ndarray:
     """Score each window by a fit on the other accents (FOLDS folds of whole accents).
 
@@ -501,7 +535,9 @@ def out_of_fold(
     fold = folds[np.searchsorted(names, accent)]
     scores = np.zeros(len(y), np.float32)
     for k in range(FOLDS):
-        classifier = fit(enc[fold != k], y[fold != k], ends[fold != k], seed, members)
+        classifier = fit(
+            enc[fold != k], y[fold != k], ends[fold != k], seed, members, segment_frames
+        )
         scores[fold == k] = window_scores(classifier, enc[fold == k])
     return scores
 
@@ -569,10 +605,12 @@ def main() -> None:
             built[k] for k in ("enc", "engine", "voice", "ends")
         )
         y = (built["word"] == name).astype(int)
-        members = BUILDS[name].members
+        members, parts = BUILDS[name].members, BUILDS[name].segment_frames
         keep = engine != args.without
         if args.without is None:
-            scores = out_of_fold(enc, y, ends, voice, args.seed, members=members)
+            scores = out_of_fold(
+                enc, y, ends, voice, args.seed, members=members, segment_frames=parts
+            )
             for threshold in VERIFY_GRID:
                 report(f"{name}, out of fold", scores, y, threshold)
             threshold = max(
@@ -580,7 +618,7 @@ def main() -> None:
                 default=VERIFY_GRID[0],
             )
             _LOGGER.info("%s: verify_threshold %.2f", name, threshold)
-        classifier = fit(enc[keep], y[keep], ends[keep], args.seed, members)
+        classifier = fit(enc[keep], y[keep], ends[keep], args.seed, members, parts)
         if args.without is not None:
             report(
                 f"{name}, fit without {args.without}",
