@@ -27,7 +27,7 @@ from wyoming.client import AsyncTcpClient
 
 from homeassistant.components import assist_pipeline
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
@@ -372,6 +372,7 @@ async def test_athena_on_the_jetson(
     sat_entry = entries[0]
     states: list[str] = []
 
+    @callback
     def record(event: Event[EventStateChangedData]) -> None:
         if (new := event.data["new_state"]) is not None:
             states.append(new.state)
