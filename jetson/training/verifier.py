@@ -418,7 +418,8 @@ def span_examples(
             at += [int(np.clip(own + j, SPAN_FRAMES, frames)) for j in (-2, 0, 2)]
         if label == 0:
             at += [int(q) for q in rng.choice(starts, size=3, replace=False)]
-        x += [span(encoded.astype(np.float32), q, segment_frames) for q in at]
+        window = encoded.astype(np.float32)
+        x += [span(window, q, segment_frames) for q in at]
         labels += [label] * len(at)
     return np.array(x), np.array(labels)
 
