@@ -12,8 +12,10 @@ ordinary sentences, stage 1's false accepts and noise) reads a SPAN_FRAMES span 
 as the means of its parts (so the word's sounds keep their order: the classifier's
 `segment_frames`, 100 ms for athena, 200 ms for jarvis); it scores every span of the
 window, STRIDE frames apart (the word may end anywhere in it), and the highest score is
-the probability that the word is there. The word wakes the satellite when that reaches
-its `verify_threshold`.
+the probability that the word is there. A classifier with `window_mean` reads the
+window less its mean frame (`centred`: what a voice, an engine or a room adds to every
+frame alike, as cepstral mean normalisation removes it from speech features). The
+word wakes the satellite when that reaches its `verify_threshold`.
 Whisper's decoder is not asked: it does not hear names in unusual voices ("Athena" in
 an espeak-ng voice comes out as "I see you"), while its encoder, trained on 680,000
 hours of varied speech, still tells the word's sounds from its neighbours'. This is
@@ -109,6 +111,20 @@ def span(
     return frames.reshape(-1, segment_frames, frames.shape[1]).mean(axis=1).reshape(-1)
 
 
+def centred(encoded: np.ndarray) -> np.ndarray:
+    """Return `encoded` (..., frames, width) less its mean frame: float32, same shape.
+
+    Per-window mean normalisation: what stays the same over the window (voice,
+    engine, microphone, room) adds, in part, the same offset to every frame, as a
+    channel does to cepstral features (cepstral mean normalisation: Atal 1974,
+    "Effectiveness of linear prediction characteristics of the speech wave for
+    automatic speaker identification and verification"); the word's sounds are what
+    changes from frame to frame.
+    """
+    encoded = encoded.astype(np.float32)
+    return encoded - encoded.mean(axis=-2, keepdims=True)
+
+
 def spans(encoded: np.ndarray, segment_frames: int = SEGMENT_FRAMES) -> np.ndarray:
     """Features of every span of `encoded`, STRIDE frames apart: (spans, features)."""
     ends = range(SPAN_FRAMES, len(encoded) + 1, STRIDE)
@@ -122,7 +138,8 @@ class Classifier:
     Arrays as training/verifier.py saves them (`save`): `mean`, `scale` (features,),
     `hidden` (features, units), `hidden_bias` (units,), `out` (units,), `out_bias` ();
     `segment_frames`: the encoder frames of each part of a span it reads (`span`;
-    SEGMENT_FRAMES in files without it).
+    SEGMENT_FRAMES in files without it); `window_mean`: whether it reads the window
+    less its mean frame (`centred`; not in files without it).
     """
 
     mean: np.ndarray
@@ -132,6 +149,7 @@ class Classifier:
     out: np.ndarray
     out_bias: np.ndarray
     segment_frames: int = SEGMENT_FRAMES
+    window_mean: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a classifier that could not score a window (ValueError).
@@ -177,6 +195,7 @@ class Classifier:
                 return cls(
                     **{name: arrays[name].astype(np.float32) for name in _ARRAYS},
                     segment_frames=segment_frames,
+                    window_mean=bool(arrays.get("window_mean", False)),
                 )
         except (ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise ValueError(f"{path} is not a wake word verifier: {err}") from err
@@ -186,6 +205,7 @@ class Classifier:
         np.savez_compressed(
             path,
             segment_frames=np.int16(self.segment_frames),
+            window_mean=np.bool_(self.window_mean),
             **{name: getattr(self, name).astype(np.float16) for name in _ARRAYS},
         )
 
@@ -197,13 +217,21 @@ class Classifier:
         return 1.0 / (1.0 + np.exp(-(hidden @ self.out + self.out_bias)))
 
     def best(self, encoded: np.ndarray) -> float:
-        """Return the probability (0-1) of the word in encoded window: its best span."""
+        """Return the probability (0-1) of the word in encoded window: its best span.
+
+        `encoded`: (frames, width), float32.
+        """
+        if self.window_mean:
+            encoded = centred(encoded)
         return float(self(spans(encoded, self.segment_frames)).max())
 
 
-# The arrays of a verifier's file; `segment_frames` is stored beside them.
+# The arrays of a verifier's file; `segment_frames` and `window_mean` are stored
+# beside them.
 _ARRAYS = tuple(
-    name for name in Classifier.__dataclass_fields__ if name != "segment_frames"
+    name
+    for name in Classifier.__dataclass_fields__
+    if name not in {"segment_frames", "window_mean"}
 )
 
 

@@ -133,11 +133,38 @@ def test_a_span_is_read_in_the_parts_asked_for() -> None:
     assert len(span(encoded, SPAN_FRAMES)) == SPAN_FRAMES // SEGMENT_FRAMES * 2
 
 
+def test_a_centred_verifier_ignores_what_every_frame_shares() -> None:
+    """A classifier with `window_mean` reads the window less its mean frame, so an
+    offset that every frame of the window shares (a voice's, a room's) does not move
+    its score, while one without it is moved; a sound that changes over the window
+    still does."""
+    rng = np.random.default_rng(4)
+    width = 3
+    arrays = {
+        "mean": np.zeros(SPAN_FRAMES // SEGMENT_FRAMES * width, np.float32),
+        "scale": np.ones(SPAN_FRAMES // SEGMENT_FRAMES * width, np.float32),
+        "hidden": rng.normal(0, 1, (SPAN_FRAMES // SEGMENT_FRAMES * width, 4)),
+        "hidden_bias": np.zeros(4, np.float32),
+        "out": rng.normal(0, 1, 4).astype(np.float32),
+        "out_bias": np.float32(0),
+    }
+    centred = Classifier(**arrays, window_mean=True)
+    plain = Classifier(**arrays)
+    window = rng.normal(0, 1, (100, width)).astype(np.float32)
+    offset = window + np.array([2.0, -1.0, 0.5], np.float32)
+    assert centred.best(offset) == pytest.approx(centred.best(window), abs=1e-6)
+    assert plain.best(offset) != pytest.approx(plain.best(window), abs=1e-3)
+    changed = window.copy()
+    changed[60:80] += 3.0
+    assert centred.best(changed) != pytest.approx(centred.best(window), abs=1e-3)
+
+
 def test_a_verifier_file_keeps_the_parts_it_reads(tmp_path) -> None:
-    """`Classifier.save` writes `segment_frames`; a file from before it reads
-    SEGMENT_FRAMES (jarvis's shipped verifier, 200 ms parts); parts that do not
-    divide a span are refused when the file is loaded, at the satellite's start, as
-    are arrays that do not fit together and a file that is no verifier at all."""
+    """`Classifier.save` writes `segment_frames` and `window_mean`; a file from before
+    them reads SEGMENT_FRAMES (jarvis's shipped verifier, 200 ms parts) and no
+    centring; parts that do not divide a span are refused when the file is loaded, at
+    the satellite's start, as are arrays that do not fit together and a file that is
+    no verifier at all."""
     arrays = {
         "mean": np.zeros(20),
         "scale": np.ones(20),
@@ -156,6 +183,10 @@ def test_a_verifier_file_keeps_the_parts_it_reads(tmp_path) -> None:
     np.savez(tmp_path / "odd.npz", **{**arrays, "out": np.ones(3)})
     with pytest.raises(ValueError, match=r"do not fit together: hidden \(20, 2\), out"):
         Classifier.load(tmp_path / "odd.npz")
+    Classifier(**arrays, segment_frames=5, window_mean=True).save(tmp_path / "c.npz")
+    assert Classifier.load(tmp_path / "c.npz").window_mean
+    assert not Classifier.load(tmp_path / "new.npz").window_mean
+    assert not Classifier.load(tmp_path / "old.npz").window_mean
     (tmp_path / "cut.npz").write_bytes((tmp_path / "new.npz").read_bytes()[:100])
     with pytest.raises(ValueError, match=r"cut\.npz is not a wake word verifier"):
         Classifier.load(tmp_path / "cut.npz")

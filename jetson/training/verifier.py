@@ -19,8 +19,9 @@ voices and stage 1's mining thresholds); both builds have both words' phrases.
    candidates at a low threshold on more such speech (its false accepts) and noise;
    in the builds that ask for them, more words of the confusables' shapes that no
    benchmark says (corpus.NEAR_MISSES).
-3. Features: Whisper base's encoder output for the window, read in 1 s spans
-   (verify.span, in parts of the build's `segment_frames`); a one-hidden-layer
+3. Features: Whisper base's encoder output for the window (less its mean frame in the
+   builds with `window_mean`: verify.centred), read in 1 s spans (verify.span, in
+   parts of the build's `segment_frames`); a one-hidden-layer
    perceptron (scikit-learn) fit on each phrase's own span against spans of the
    negatives, then again with the negatives' best-scored spans (hard negatives); a
    build's `members` such perceptrons from different seeds, merged into one whose
@@ -61,6 +62,7 @@ from athena_satellite.verify import (
     SPAN_FRAMES,
     WINDOW_S,
     Classifier,
+    centred,
     encode,
     span,
     spans,
@@ -93,7 +95,8 @@ class Build:
     `engines_say_confusables`: whether every Pico and Festival voice also says every
     confusable (a handful of voices against hundreds of espeak-ng's, so otherwise an
     engine's sound comes almost only with the word); `segment_frames`: the encoder
-    frames (20 ms) of each part of a span the verifier reads (verify.span).
+    frames (20 ms) of each part of a span the verifier reads (verify.span);
+    `window_mean`: whether it reads each window less its mean frame (verify.centred).
     """
 
     espeak_clips: int
@@ -106,6 +109,7 @@ class Build:
     near_misses: bool
     engines_say_confusables: bool = False
     segment_frames: int = SEGMENT_FRAMES
+    window_mean: bool = False
 
 
 # The larger build (3 times the clips, twice the confusable voices, mined at the shipped
@@ -498,6 +502,7 @@ def merge(members: list[Classifier]) -> Classifier:
         out=np.concatenate([m.out for m in members]) / len(members),
         out_bias=np.float32(np.mean([m.out_bias for m in members])),
         segment_frames=first.segment_frames,
+        window_mean=first.window_mean,
     )
 
 
@@ -606,7 +611,10 @@ def main() -> None:
             built[k] for k in ("enc", "engine", "voice", "ends")
         )
         y = (built["word"] == name).astype(int)
-        members, parts = BUILDS[name].members, BUILDS[name].segment_frames
+        spec = BUILDS[name]
+        members, parts = spec.members, spec.segment_frames
+        if spec.window_mean:
+            enc = centred(enc)
         keep = engine != args.without
         if args.without is None:
             scores = out_of_fold(
@@ -619,7 +627,10 @@ def main() -> None:
                 default=VERIFY_GRID[0],
             )
             _LOGGER.info("%s: verify_threshold %.2f", name, threshold)
-        classifier = fit(enc[keep], y[keep], ends[keep], args.seed, members, parts)
+        classifier = dataclasses.replace(
+            fit(enc[keep], y[keep], ends[keep], args.seed, members, parts),
+            window_mean=spec.window_mean,
+        )
         if args.without is not None:
             report(
                 f"{name}, fit without {args.without}",
