@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -68,7 +70,7 @@ def test_a_verifier_scores_as_the_mean_of_its_members_logits() -> None:
     """training.verifier.fit merges its members (each with its own standardisation)
     into one verify.Classifier whose probability is the sigmoid of their mean logit;
     a single member is saved as it was fit; both read spans in the parts they were
-    fit on."""
+    fit on, and whether they read windows less their mean frame."""
     from athena_satellite.verify import spans
     from training import verifier
 
@@ -90,6 +92,8 @@ def test_a_verifier_scores_as_the_mean_of_its_members_logits() -> None:
     one = verifier.fit(enc, y, ends, 15, 1, 5)
     for name in one.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(one, name), getattr(members[0], name))
+    centred = [dataclasses.replace(m, window_mean=True) for m in members]
+    assert verifier.merge(centred).window_mean
 
 
 def test_near_misses_are_held_out_from_the_benchmark_and_not_the_words() -> None:
