@@ -187,14 +187,9 @@ class Classifier:
         """
         try:
             with np.load(path) as arrays:
-                segment_frames = (
-                    int(arrays["segment_frames"])
-                    if "segment_frames" in arrays
-                    else SEGMENT_FRAMES
-                )
                 return cls(
                     **{name: arrays[name].astype(np.float32) for name in _ARRAYS},
-                    segment_frames=segment_frames,
+                    segment_frames=int(arrays.get("segment_frames", SEGMENT_FRAMES)),
                     window_mean=bool(arrays.get("window_mean", False)),
                 )
         except (ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
