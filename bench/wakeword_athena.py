@@ -21,7 +21,10 @@ shipped:
   --without.
 With --curve, the same audio again with stage 2 rejecting every check, replayed at each
 of CURVE's verify thresholds (`replay`, approximate): both words' FRR and false accepts
-per hour there, the trade a household makes with `verify_threshold`.
+per hour there, the trade a household makes with `verify_threshold`. --save-checks FILE
+(implies --curve) also writes every check of that run with its window's encoding
+(`Checks`), so bench/wakeword_replay.py can score other verifiers on the same checks in
+a minute or two.
 Run with the satellite's venv (about 8 minutes on this 2-core machine, 12 with
 --curve):
 
@@ -36,6 +39,7 @@ verify_ms_p50=<ms> (target per word: FRR <= 0.10 at <= 0.5 FA/h).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable, Sequence
 import dataclasses
 import os
 from pathlib import Path
@@ -47,10 +51,17 @@ sys.path.insert(0, str(ROOT / "jetson"))
 os.environ.setdefault("ATHENA_HA_TOKEN", "bench")
 
 from athena_satellite.audio import CHUNK_SAMPLES, RATE  # noqa: E402
-from athena_satellite.config import parse  # noqa: E402
+from athena_satellite.config import Config, WakeWordConfig, parse  # noqa: E402
 from athena_satellite.stt import Transcriber  # noqa: E402
-from athena_satellite.verify import Verdict, Verifier, stream  # noqa: E402
+from athena_satellite.verify import (  # noqa: E402
+    Classifier,
+    Verdict,
+    Verifier,
+    last_window,
+    stream,
+)
 from athena_satellite.wakeword import WakeWords  # noqa: E402
+from faster_whisper import WhisperModel  # noqa: E402
 import numpy as np  # noqa: E402
 from training import corpus, data, speech  # noqa: E402
 from training.thresholds import with_word  # noqa: E402
@@ -95,6 +106,196 @@ def replay(
             wakes.append((name, sample))
             blocked[name] = sample + refractory[name]
     return wakes
+
+
+def curve(
+    positives: dict[str, tuple[Found, list[tuple[int, int]]]],
+    negatives: Iterable[Found],
+    refractory: dict[str, int],
+    hours: float,
+    thresholds: Iterable[float] = CURVE,
+) -> dict[str, list[tuple[float, float, float]]]:
+    """Each word's (verify_threshold, FRR, false accepts an hour) at `thresholds`.
+
+    Replayed (`replay`) from a run whose stage 2 rejected every check: `positives`, word
+    → its clips' checks and the clips' (start, end) in samples; `negatives`, the checks
+    of each negative stream, `hours` long in all; `refractory`, word → samples.
+    """
+    negatives = list(negatives)
+    figures: dict[str, list[tuple[float, float, float]]] = {w: [] for w in positives}
+    for threshold in thresholds:
+        wakes = [
+            n for found in negatives for n, _ in replay(found, threshold, refractory)
+        ]
+        for name, (found, spans) in positives.items():
+            frr = false_rejects(replay(found, threshold, refractory), name, spans)
+            figures[name].append((threshold, frr, wakes.count(name) / hours))
+    return figures
+
+
+class Recorder(Verifier):
+    """A Verifier that keeps every window it checks and its encoding, in order."""
+
+    def __init__(self, model: WhisperModel, words: Sequence[WakeWordConfig]) -> None:
+        super().__init__(model, words)
+        self.windows: list[np.ndarray] = []
+        self.encoded: list[np.ndarray] = []
+
+    def window_encoding(self, audio: np.ndarray) -> np.ndarray:
+        """Verifier.window_encoding, keeping the window and its encoding (float16)."""
+        self.windows.append(last_window(audio))
+        encoded = super().window_encoding(audio)
+        self.encoded.append(encoded.astype(np.float16))
+        return encoded
+
+
+@dataclasses.dataclass
+class Checks:
+    """Every check of a run whose stage 2 rejected them all, to score verifiers on.
+
+    `encoded`: each check's window as Whisper's encoder gave it, (checks, frames, width)
+    float16, in the order of `positives`' checks, then `negatives`'; `windows`: the
+    windows' audio, (checks, WINDOW_SAMPLES) int16, in that order; `positives`: word
+    → (its clips' checks, the clips' (start, end) in samples, each clip's engine);
+    `negatives`: kind → (its checks, (engine, text) said at each); `hours` of
+    negatives; `refractory`: word → samples; `thresholds`: word → verify_threshold of
+    the run's config.
+    """
+
+    encoded: np.ndarray
+    windows: np.ndarray
+    positives: dict[str, tuple[Found, list[tuple[int, int]], list[str]]]
+    negatives: dict[str, tuple[Found, list[tuple[str, str]]]]
+    hours: float
+    refractory: dict[str, int]
+    thresholds: dict[str, float]
+
+    def rows(self) -> list[tuple[str, str, int, float, str, str]]:
+        """(group, word, fired, score, engine, text) of each check, as `encoded`."""
+        rows = [
+            (word, n, s, v.score, "", "")
+            for word, (found, _, _) in self.positives.items()
+            for n, s, v in found
+            if v is not None
+        ]
+        rows += [
+            (kind, n, s, v.score, engine, text)
+            for kind, (found, said) in self.negatives.items()
+            for (n, s, v), (engine, text) in zip(found, said, strict=True)
+            if v is not None
+        ]
+        return rows
+
+    def save(self, path: Path) -> None:
+        """Write the checks to `path` (.npz; about 170 kB a check).
+
+        Raises ValueError when a check has no verdict or no encoding of its own (the
+        run must verify every check of both words).
+        """
+        rows = self.rows()
+        checks = sum(len(v[0]) for v in self.positives.values())
+        checks += sum(len(v[0]) for v in self.negatives.values())
+        if not len(rows) == checks == len(self.encoded) == len(self.windows):
+            raise ValueError(
+                f"{checks} checks, {len(rows)} verified, {len(self.encoded)} encoded, "
+                f"{len(self.windows)} windows"
+            )
+        words = sorted(self.refractory)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+        np.savez(
+            path,
+            encoded=self.encoded,
+            windows=self.windows,
+            group=np.array(columns[0], dtype=str),
+            word=np.array(columns[1], dtype=str),
+            fired=np.array(columns[2], dtype=np.int64),
+            score=np.array(columns[3], dtype=np.float32),
+            engine=np.array(columns[4], dtype=str),
+            text=np.array(columns[5], dtype=str),
+            positive_words=np.array(list(self.positives), dtype=str),
+            negative_kinds=np.array(list(self.negatives), dtype=str),
+            hours=np.float64(self.hours),
+            words=np.array(words, dtype=str),
+            refractory=np.array([self.refractory[w] for w in words], np.int64),
+            thresholds=np.array([self.thresholds[w] for w in words], np.float64),
+            **{
+                f"spans_{w}": np.array(v[1], np.int64)
+                for w, v in self.positives.items()
+            },
+            **{f"engines_{w}": np.array(v[2], str) for w, v in self.positives.items()},
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Checks:
+        """Read checks saved by `save` (OSError if unreadable, KeyError if not one)."""
+        with np.load(path) as f:
+            group, word, fired = f["group"], f["word"], f["fired"]
+            score, engine, text = f["score"], f["engine"], f["text"]
+
+            def found(g: str) -> Found:
+                return [
+                    (str(word[i]), int(fired[i]), Verdict(False, float(score[i]), 0.0))
+                    for i in np.flatnonzero(group == g)
+                ]
+
+            def said(g: str) -> list[tuple[str, str]]:
+                at = np.flatnonzero(group == g)
+                return [(str(engine[i]), str(text[i])) for i in at]
+
+            words = [str(w) for w in f["words"]]
+            return cls(
+                encoded=f["encoded"],
+                windows=f["windows"],
+                positives={
+                    str(w): (
+                        found(str(w)),
+                        [(int(a), int(b)) for a, b in f[f"spans_{w}"]],
+                        [str(e) for e in f[f"engines_{w}"]],
+                    )
+                    for w in f["positive_words"]
+                },
+                negatives={
+                    str(k): (found(str(k)), said(str(k))) for k in f["negative_kinds"]
+                },
+                hours=float(f["hours"]),
+                refractory=dict(zip(words, map(int, f["refractory"]), strict=True)),
+                thresholds=dict(zip(words, map(float, f["thresholds"]), strict=True)),
+            )
+
+    def rescored(self, classifiers: dict[str, Classifier]) -> Checks:
+        """The same checks, each scored by its word's classifier (Classifier.best)."""
+        scores = iter(
+            classifiers[word].best(encoded.astype(np.float32))
+            for (_, word, *_), encoded in zip(self.rows(), self.encoded, strict=True)
+        )
+
+        def scored(found: Found) -> Found:
+            return [(n, s, Verdict(False, next(scores), 0.0)) for n, s, _ in found]
+
+        return dataclasses.replace(
+            self,
+            positives={
+                w: (scored(found), spans, engines)
+                for w, (found, spans, engines) in self.positives.items()
+            },
+            negatives={
+                k: (scored(found), said) for k, (found, said) in self.negatives.items()
+            },
+        )
+
+
+def configured(
+    model: str | None, verifier: str | None, jarvis_verifier: str | None
+) -> Config:
+    """default.yaml as shipped, or with another athena `model` or either `verifier`."""
+    config = parse({"home_assistant": {"url": "ws://bench/api/websocket"}})
+    if model:
+        config = with_word(config, "athena", model=model)
+    if verifier:
+        config = with_word(config, "athena", verifier=verifier)
+    if jarvis_verifier:
+        config = with_word(config, "jarvis", verifier=jarvis_verifier)
+    return config
 
 
 def pause(seconds: float, end: int, phases: np.random.Generator) -> np.ndarray:
@@ -244,17 +445,16 @@ def main() -> None:
     parser.add_argument(
         "--curve", action="store_true", help="FRR and FA/h at CURVE's verify thresholds"
     )
+    parser.add_argument(
+        "--save-checks",
+        type=Path,
+        help="write the --curve run's checks here (.npz) for bench/wakeword_replay.py",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
     phases = np.random.default_rng(SEED + 1)  # where clips start (`pause`)
     started = time.monotonic()
-    config = parse({"home_assistant": {"url": "ws://bench/api/websocket"}})
-    if args.model:
-        config = with_word(config, "athena", model=args.model)
-    if args.verifier:
-        config = with_word(config, "athena", verifier=args.verifier)
-    if args.jarvis_verifier:
-        config = with_word(config, "jarvis", verifier=args.jarvis_verifier)
+    config = configured(args.model, args.verifier, args.jarvis_verifier)
     words = WakeWords(config.wake_words)
     # For --curve only: stage 1 as shipped, stage 2 rejecting every check (no
     # probability reaches 2).
@@ -262,13 +462,17 @@ def main() -> None:
         WakeWords(
             [dataclasses.replace(w, verify_threshold=2.0) for w in config.wake_words]
         )
-        if args.curve
+        if args.curve or args.save_checks
         else None
     )
-    curve_positives: dict[str, tuple[Found, list]] = {}
-    curve_negatives: list[Found] = []
+    curve_positives: dict[str, tuple[Found, list, list[str]]] = {}
+    curve_negatives: dict[str, tuple[Found, list[tuple[str, str]]]] = {}
     transcriber = Transcriber(config.stt_model_dir, "cpu", cpu_threads=1)
     verifier = Verifier(transcriber.model, config.wake_words)
+    # The --curve run's verifier: one that keeps each window with --save-checks.
+    recorder = (
+        Recorder(transcriber.model, config.wake_words) if args.save_checks else verifier
+    )
     names = [w.name for w in config.wake_words]
     assert {"athena", "jarvis"} <= set(names), names
     for w in config.wake_words:
@@ -291,7 +495,8 @@ def main() -> None:
         found = stream(words, verifier, audio)
         verify_ms += [v.ms for _, _, v in found if v is not None]
         if rejecting is not None:
-            curve_positives[name] = (stream(rejecting, verifier, audio), spans)
+            checked = stream(rejecting, recorder, audio)
+            curve_positives[name] = (checked, spans, engines)
         frr[name] = false_rejects(woke(found), name, spans)
         frr_stage1[name] = false_rejects(candidates(found), name, spans)
         print(
@@ -316,7 +521,9 @@ def main() -> None:
         part_hours = negatives.hours()
         found = stream(words, verifier, negatives.audio)
         if rejecting is not None:
-            curve_negatives.append(stream(rejecting, verifier, negatives.audio))
+            checked = stream(rejecting, recorder, negatives.audio)
+            said = [negatives.said(sample) for _, sample, _ in checked]
+            curve_negatives[kind] = (checked, said)
         verify_ms += [v.ms for _, _, v in found if v is not None]
         accepted = [n for n, _ in woke(found)]
         fired = [n for n, _ in candidates(found)]
@@ -361,21 +568,27 @@ def main() -> None:
             f"speech): {figures}"
         )
     refractory = {w.name: int(w.refractory_s * RATE) for w in config.wake_words}
-    false_wakes = {  # both words' false wakes at each threshold, replayed once
-        threshold: [
-            n
-            for found in curve_negatives
-            for n, _ in replay(found, threshold, refractory)
-        ]
-        for threshold in CURVE
-    }
-    for name, (rejected, spans) in curve_positives.items():
-        for threshold in CURVE:
-            frr_t = false_rejects(replay(rejected, threshold, refractory), name, spans)
+    positives = {n: (found, spans) for n, (found, spans, _) in curve_positives.items()}
+    replayed = curve(
+        positives, (f for f, _ in curve_negatives.values()), refractory, hours
+    )
+    for name, figures in replayed.items():
+        for threshold, frr_t, fa_t in figures:
             print(
                 f"curve {name} verify_threshold={threshold} frr={frr_t:.3f} "
-                f"fa_per_hour={false_wakes[threshold].count(name) / hours:.2f}"
+                f"fa_per_hour={fa_t:.2f}"
             )
+    if isinstance(recorder, Recorder):
+        Checks(
+            np.stack(recorder.encoded),
+            np.stack(recorder.windows),
+            curve_positives,
+            curve_negatives,
+            hours,
+            refractory,
+            {w.name: w.verify_threshold for w in config.wake_words},
+        ).save(args.save_checks)
+        print(f"checks: {len(recorder.encoded)} saved to {args.save_checks}")
     ms = np.array(verify_ms)
     print(
         f"stage 2: {len(ms)} verifications, {np.percentile(ms, 50):.0f} ms median, "

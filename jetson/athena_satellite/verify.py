@@ -99,6 +99,15 @@ def encode(model: WhisperModel, audio: np.ndarray) -> np.ndarray:
     return np.asarray(encoded, dtype=np.float32)[0]
 
 
+def last_window(audio: np.ndarray) -> np.ndarray:
+    """Return the last WINDOW_S of `audio` (int16, 16 kHz): (WINDOW_SAMPLES,) int16.
+
+    Right after a reset there is less audio: silence before it, as in training.
+    """
+    window = audio[-WINDOW_SAMPLES:]
+    return np.concatenate([np.zeros(WINDOW_SAMPLES - len(window), np.int16), window])
+
+
 def span(
     encoded: np.ndarray, end: int, segment_frames: int = SEGMENT_FRAMES
 ) -> np.ndarray:
@@ -263,14 +272,13 @@ class Verifier:
             except ValueError as err:
                 raise ConfigError(f"wake word {word.name!r}: {err}") from err
 
+    def window_encoding(self, audio: np.ndarray) -> np.ndarray:
+        """Whisper's encoding of `last_window(audio)`: (frames, width), float32."""
+        return encode(self.model, last_window(audio))
+
     def score(self, word: WakeWordConfig, audio: np.ndarray) -> float:
         """Return the probability (0-1) of `word` in the last WINDOW_S of `audio`."""
-        window = audio[-WINDOW_SAMPLES:]
-        # Right after a reset there is less: silence before it, as in training.
-        window = np.concatenate(
-            [np.zeros(WINDOW_SAMPLES - len(window), np.int16), window]
-        )
-        return self.classifiers[word.name].best(encode(self.model, window))
+        return self.classifiers[word.name].best(self.window_encoding(audio))
 
     def verify(self, word: WakeWordConfig, audio: np.ndarray) -> Verdict:
         """Verify `word` in the last WINDOW_S of `audio` (int16, 16 kHz).
