@@ -444,15 +444,20 @@ def perceptron(
 ) -> Classifier:
     """Fit one perceptron on span features `x` (standardised here), 0/1 labels `y`.
 
-    `x` read in parts of `segment_frames` (Classifier.segment_frames).
+    `x` read in parts of `segment_frames` (Classifier.segment_frames). The fit's BLAS
+    runs on one thread: on this 2-core machine an athena member fit in 46 s so and in
+    51 s on BLAS's default two when nothing else ran; beside another job a jarvis
+    member took 3-4 minutes so and 19 on the default threads.
     """
     from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     scaler = StandardScaler().fit(x)
-    mlp = MLPClassifier(
-        (HIDDEN_UNITS,), alpha=0.1, max_iter=200, random_state=seed
-    ).fit(scaler.transform(x), y)
+    with threadpool_limits(limits=1, user_api="blas"):
+        mlp = MLPClassifier(
+            (HIDDEN_UNITS,), alpha=0.1, max_iter=200, random_state=seed
+        ).fit(scaler.transform(x), y)
     return Classifier(
         mean=scaler.mean_.astype(np.float32),
         scale=scaler.scale_.astype(np.float32),
