@@ -33,7 +33,8 @@ class WakeWordConfig:
     `threshold` and `patience` are stage 1's (openWakeWord); with `verify`, stage 2
     (verify.py) wakes only when the `verifier` classifier (a name shipped in this
     package, or a .npz path) gives the word a probability of at least
-    `verify_threshold` in the window stage 1 fired on.
+    `verify_threshold` in the window stage 1 fired on, or, when it falls short,
+    Whisper's decoder writes one of the word's `spellings` there (Verifier.verify).
     """
 
     name: str
@@ -45,6 +46,7 @@ class WakeWordConfig:
     verify: bool = False
     verify_threshold: float = 0.1
     verifier: str | None = None
+    spellings: tuple[str, ...] = ()
 
 
 # Seconds of silence that end a command for each of Home Assistant's "finished speaking
@@ -146,6 +148,11 @@ _WAKE_WORD = vol.Schema(
         ),
         vol.Optional("verifier", default=None): vol.Any(
             None, vol.All(str, vol.Length(min=1))
+        ),
+        # Words as Whisper writes them: letters only, one word each.
+        vol.Optional("spellings", default=[]): vol.All(
+            [vol.All(str, vol.Match(r"^[^\W\d_]+$", msg="one word of letters"))],
+            vol.Coerce(tuple),
         ),
     }
 )

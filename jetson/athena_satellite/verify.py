@@ -16,10 +16,14 @@ the probability that the word is there. A classifier with `window_mean` reads th
 window less its mean frame (`centred`: what a voice, an engine or a room adds to every
 frame alike, as cepstral mean normalisation removes it from speech features). The
 word wakes the satellite when that reaches its `verify_threshold`.
-Whisper's decoder is not asked: it does not hear names in unusual voices ("Athena" in
-an espeak-ng voice comes out as "I see you"), while its encoder, trained on 680,000
+Whisper's decoder does not decide: it does not hear names in unusual voices ("Athena"
+in an espeak-ng voice comes out as "I see you"), while its encoder, trained on 680,000
 hours of varied speech, still tells the word's sounds from its neighbours'. This is
 what openWakeWord calls a custom verifier, on Whisper's features instead of its own.
+But where the classifier, trained on synthetic voices only, falls short (at RESCUE_FLOOR
+or more) and the word has `spellings`, the decoder gives a second opinion
+(`Verifier.heard`): a voice it hears the word in, it hears as people do, so the word
+written there wakes the satellite (`spelled`).
 Sources: Whisper (Radford et al. 2022, https://arxiv.org/abs/2212.04356); CTranslate2's
 `Whisper.encode` (it accepts fewer than 3000 mel frames, as whisper.cpp's audio_ctx
 does); openWakeWord's custom verifier models
@@ -31,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import logging
 from pathlib import Path
+import re
 import time
 from typing import TYPE_CHECKING, NamedTuple
 import zipfile
@@ -43,6 +48,7 @@ from .config import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from ctranslate2 import StorageView
     from faster_whisper import WhisperModel
 
     from .config import WakeWordConfig
@@ -66,6 +72,14 @@ MEL_FRAMES = int(WINDOW_S * 100)
 SPAN_FRAMES = 50
 SEGMENT_FRAMES = 10
 STRIDE = 2
+# The decoder's second opinion (`Verifier.heard`): only for a check the classifier
+# scores at RESCUE_FLOOR or more (on the benchmark's ordinary sentences about 14 checks
+# an hour a word, where every rejected one would be about 700); the window padded to
+# DECODED_S, as Whisper's transcripts of the window alone lose the word; MAX_TOKENS,
+# since a transcript of 2 s is a few words and a longer one a hallucination loop.
+RESCUE_FLOOR = 0.01
+DECODED_S = 5.0
+MAX_TOKENS = 16
 
 
 @dataclass(frozen=True)
@@ -73,12 +87,31 @@ class Verdict:
     """Stage 2's answer for one candidate.
 
     `score`: the classifier's probability (0-1) that the word is in the window; `ms`:
-    wall time of the check (Whisper's encoder and the classifier).
+    wall time of the check (Whisper's encoder and the classifier, and the decoder when
+    asked); `heard`: the decoder's transcript of the window when it was asked
+    (`Verifier.heard`; untrusted text, at most MAX_TOKENS tokens), else None.
     """
 
     accepted: bool
     score: float
     ms: float
+    heard: str | None = None
+
+    def describe(self) -> str:
+        """Describe it for a log: score, transcript if any (repr: untrusted), time."""
+        heard = f", heard {self.heard!r}" if self.heard is not None else ""
+        return f"{self.score:.3f}{heard}, {self.ms:.0f} ms"
+
+
+def _encoded(model: WhisperModel, audio: np.ndarray, mel_frames: int) -> StorageView:
+    """Whisper's encoding of int16 16 kHz `audio`, cut or padded to `mel_frames`."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.transcribe import get_ctranslate2_storage
+
+    features = model.feature_extractor(audio.astype(np.float32) / 32768.0)
+    return model.model.encode(
+        get_ctranslate2_storage(pad_or_trim(features, mel_frames)[np.newaxis])
+    )
 
 
 def encode(model: WhisperModel, audio: np.ndarray) -> np.ndarray:
@@ -87,16 +120,20 @@ def encode(model: WhisperModel, audio: np.ndarray) -> np.ndarray:
     The audio is cut or padded (at its end, with silence) to WINDOW_S.
     """
     import ctranslate2
-    from faster_whisper.audio import pad_or_trim
-    from faster_whisper.transcribe import get_ctranslate2_storage
 
-    features = model.feature_extractor(audio.astype(np.float32) / 32768.0)
-    encoded = model.model.encode(
-        get_ctranslate2_storage(pad_or_trim(features, MEL_FRAMES)[np.newaxis])
-    )
+    encoded = _encoded(model, audio, MEL_FRAMES)
     if encoded.device != "cpu":
         encoded = encoded.to_device(ctranslate2.Device.cpu)
     return np.asarray(encoded, dtype=np.float32)[0]
+
+
+def spelled(text: str, spellings: Sequence[str]) -> bool:
+    """Tell whether `text` has one of `spellings` as a word of its own (any case).
+
+    "Hey, Athena!" has "athena"; "Athenian" and "Athens" do not.
+    """
+    words = set(re.findall(r"[^\W\d_]+", text.casefold()))
+    return any(spelling.casefold() in words for spelling in spellings)
 
 
 def last_window(audio: np.ndarray) -> np.ndarray:
@@ -280,16 +317,47 @@ class Verifier:
         """Return the probability (0-1) of `word` in the last WINDOW_S of `audio`."""
         return self.classifiers[word.name].best(self.window_encoding(audio))
 
+    def heard(self, window: np.ndarray) -> str:
+        """Return Whisper's greedy English transcript of `window` (int16, 16 kHz).
+
+        The window (at most DECODED_S) padded to DECODED_S, at most MAX_TOKENS tokens,
+        without timestamps; stripped.
+        Source: CTranslate2's `Whisper.generate` on the encoder's output, the prompt
+        faster-whisper builds (its `Tokenizer.sot_sequence`, no timestamps).
+        """
+        from faster_whisper.tokenizer import Tokenizer
+
+        tokenizer = Tokenizer(
+            self.model.hf_tokenizer,
+            self.model.model.is_multilingual,
+            task="transcribe",
+            language="en",
+        )
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        result = self.model.model.generate(
+            _encoded(self.model, window, int(DECODED_S * 100)),
+            [prompt],
+            beam_size=1,
+            max_length=len(prompt) + MAX_TOKENS,
+            suppress_blank=False,
+        )[0]
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        return tokenizer.decode(tokens).strip()
+
     def verify(self, word: WakeWordConfig, audio: np.ndarray) -> Verdict:
         """Verify `word` in the last WINDOW_S of `audio` (int16, 16 kHz).
 
-        Accepted when the score reaches `word.verify_threshold`.
+        Accepted when the classifier's score reaches `word.verify_threshold`, or, for a
+        word with `spellings` that scores RESCUE_FLOOR at least, when the decoder writes
+        one of them in the window (`heard`, `spelled`).
         """
         start = time.monotonic()
         score = self.score(word, audio)
-        return Verdict(
-            score >= word.verify_threshold, score, 1000 * (time.monotonic() - start)
-        )
+        accepted, heard = score >= word.verify_threshold, None
+        if not accepted and word.spellings and score >= RESCUE_FLOOR:
+            heard = self.heard(last_window(audio))
+            accepted = spelled(heard, word.spellings)
+        return Verdict(accepted, score, 1000 * (time.monotonic() - start), heard)
 
 
 class Check(NamedTuple):
@@ -397,10 +465,7 @@ class Detector:
             if verdict is None or verdict.accepted:
                 return self._wake(word, verdict, held)
             _LOGGER.info(
-                "wake word %s not verified (%.3f, %.0f ms)",
-                word.name,
-                verdict.score,
-                verdict.ms,
+                "wake word %s not verified (%s)", word.name, verdict.describe()
             )
             self.words.unblock(word.name)
         return None
@@ -412,7 +477,7 @@ class Detector:
         _LOGGER.info(
             "wake word %s%s",
             word.name,
-            f" (verified {verdict.score:.3f}, {verdict.ms:.0f} ms)" if verdict else "",
+            f" (verified {verdict.describe()})" if verdict else "",
         )
         return Wake(word, verdict, held)
 

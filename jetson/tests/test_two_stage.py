@@ -8,6 +8,7 @@ loopback fake.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 import numpy as np
@@ -16,7 +17,15 @@ import pytest
 from athena_satellite.audio import chunks
 from athena_satellite.config import ConfigError
 from athena_satellite.satellite import Mode
-from athena_satellite.verify import SEGMENT_FRAMES, SPAN_FRAMES, Classifier, span
+from athena_satellite.verify import (
+    RESCUE_FLOOR,
+    SEGMENT_FRAMES,
+    SPAN_FRAMES,
+    Classifier,
+    Verifier,
+    span,
+    spelled,
+)
 from training import speech
 
 from .conftest import join, words
@@ -117,6 +126,73 @@ def test_both_words_reach_athena_and_are_verified_by_default(make_config) -> Non
         "jarvis": "conversation.athena",
     }
     assert all(w.verify and w.verifier for w in config.wake_words)
+
+
+def doubting(make_config, transcriber, **changes):
+    """The Verifier and athena's word as shipped, the word's threshold out of reach."""
+    config = make_config()
+    word = next(w for w in config.wake_words if w.name == "athena")
+    word = dataclasses.replace(word, verify_threshold=1.0, **changes)
+    return Verifier(transcriber.model, [word]), word
+
+
+def test_the_decoder_wakes_a_word_the_classifier_doubts(
+    make_config, transcriber
+) -> None:
+    """Under the word's threshold, the decoder writing a spelling of it wakes it."""
+    verifier, word = doubting(make_config, transcriber)
+    audio = join(speech.silence(0.5), piper("Athena."), speech.silence(0.3))
+    verdict = verifier.verify(word, audio)
+    assert RESCUE_FLOOR <= verdict.score < 1.0
+    assert verdict.accepted
+    assert spelled(verdict.heard or "", ["Athena"]), verdict.heard
+    assert "heard 'Athena" in verdict.describe()
+
+
+def test_without_spellings_the_classifier_alone_decides(
+    make_config, transcriber
+) -> None:
+    verifier, word = doubting(make_config, transcriber, spellings=())
+    audio = join(speech.silence(0.5), piper("Athena."), speech.silence(0.3))
+    verdict = verifier.verify(word, audio)
+    assert not verdict.accepted
+    assert verdict.heard is None
+
+
+def test_the_decoder_hearing_another_word_does_not_wake(
+    make_config, transcriber
+) -> None:
+    verifier, word = doubting(make_config, transcriber)
+    audio = join(speech.silence(0.3), piper("Athens in the spring."))
+    verdict = verifier.verify(word, audio)
+    assert not verdict.accepted
+    assert verdict.heard is None or not spelled(verdict.heard, word.spellings)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hey, Athena!", True),
+        ("ATHENA turn on the light", True),
+        ("Athina.", True),
+        ("The Athenian army", False),
+        ("Athens", False),
+        ("at the end", False),
+        ("", False),
+    ],
+)
+def test_a_spelling_counts_as_a_word_of_its_own(text, expected) -> None:
+    assert spelled(text, ["Athena", "Athina", "Athene"]) is expected
+
+
+def test_spellings_are_single_words_of_letters(make_config) -> None:
+    assert {w.name: w.spellings for w in make_config().wake_words} == {
+        "athena": ("Athena", "Athina", "Athene"),
+        "jarvis": ("Jarvis",),
+    }
+    word = {"name": "x", "model": "hey_jarvis", "spellings": ["Hey Jarvis"]}
+    with pytest.raises(ConfigError, match="one word of letters"):
+        make_config(wake_words=[word])
 
 
 def test_a_verified_word_needs_a_verifier(make_config) -> None:
