@@ -5,8 +5,8 @@ piper range, and flite's five voices, an engine training never hears), augmented
 noise and reverberation like the training data but with another seed. Through the
 satellite's own wake path (athena_satellite.verify.stream: stage 1 openWakeWord in
 80 ms chunks at the shipped recall thresholds, patience and refractory times, then
-stage 2: Whisper base's encoder on the CPU and each word's verifier), default.yaml as
-shipped:
+stage 2: Whisper base's encoder on the CPU and each word's verifier, and its decoder's
+second opinion on a check the verifier doubts), default.yaml as shipped:
 - false-reject rate: clips of "athena" and "hey jarvis" in context; a clip counts as
   detected if its word wakes before the clip's end (per engine on lines of their own);
 - false accepts per hour: at least 2 hours of held-out sentences, confusable words and
@@ -22,9 +22,9 @@ shipped:
 With --curve, the same audio again with stage 2 rejecting every check, replayed at each
 of CURVE's verify thresholds (`replay`, approximate): both words' FRR and false accepts
 per hour there, the trade a household makes with `verify_threshold`. --save-checks FILE
-(implies --curve) also writes every check of that run with its window's encoding
-(`Checks`), so bench/wakeword_replay.py can score other verifiers on the same checks in
-a minute or two.
+(implies --curve) also writes every check of that run with its window, the window's
+encoding and the decoder's transcript (`Checks`), so bench/wakeword_replay.py can
+score other verifiers on the same checks in seconds.
 Run with the satellite's venv (about 8 minutes on this 2-core machine, 12 with
 --curve):
 
@@ -54,10 +54,12 @@ from athena_satellite.audio import CHUNK_SAMPLES, RATE  # noqa: E402
 from athena_satellite.config import Config, WakeWordConfig, parse  # noqa: E402
 from athena_satellite.stt import Transcriber  # noqa: E402
 from athena_satellite.verify import (  # noqa: E402
+    RESCUE_FLOOR,
     Classifier,
     Verdict,
     Verifier,
     last_window,
+    spelled,
     stream,
 )
 from athena_satellite.wakeword import WakeWords  # noqa: E402
@@ -106,6 +108,23 @@ def replay(
             wakes.append((name, sample))
             blocked[name] = sample + refractory[name]
     return wakes
+
+
+def with_decoder(found: Found, spellings: dict[str, tuple[str, ...]]) -> Found:
+    """`found` with every check whose transcript spells its word scored 1.0.
+
+    Verifier.verify wakes such a check at any threshold (the decoder was asked because
+    the classifier scored it at RESCUE_FLOOR or more); `spellings`: word → its
+    spellings (WakeWordConfig.spellings).
+    """
+    return [
+        (n, s, Verdict(v.accepted, 1.0, v.ms, v.heard))
+        if v is not None
+        and v.heard is not None
+        and spelled(v.heard, spellings.get(n, ()))
+        else (n, s, v)
+        for n, s, v in found
+    ]
 
 
 def curve(
@@ -170,16 +189,19 @@ class Checks:
     refractory: dict[str, int]
     thresholds: dict[str, float]
 
-    def rows(self) -> list[tuple[str, str, int, float, str, str]]:
-        """(group, word, fired, score, engine, text) of each check, as `encoded`."""
+    def rows(self) -> list[tuple[str, str, int, float, str, str, str | None]]:
+        """(group, word, fired, score, engine, text, heard) of each check, as `encoded`.
+
+        `heard`: the decoder's transcript (Verdict.heard), None where it was not asked.
+        """
         rows = [
-            (word, n, s, v.score, "", "")
+            (word, n, s, v.score, "", "", v.heard)
             for word, (found, _, _) in self.positives.items()
             for n, s, v in found
             if v is not None
         ]
         rows += [
-            (kind, n, s, v.score, engine, text)
+            (kind, n, s, v.score, engine, text, v.heard)
             for kind, (found, said) in self.negatives.items()
             for (n, s, v), (engine, text) in zip(found, said, strict=True)
             if v is not None
@@ -201,7 +223,7 @@ class Checks:
                 f"{len(self.windows)} windows"
             )
         words = sorted(self.refractory)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 7
         np.savez(
             path,
             encoded=self.encoded,
@@ -212,6 +234,8 @@ class Checks:
             score=np.array(columns[3], dtype=np.float32),
             engine=np.array(columns[4], dtype=str),
             text=np.array(columns[5], dtype=str),
+            heard=np.array([h or "" for h in columns[6]], dtype=str),
+            decoded=np.array([h is not None for h in columns[6]], dtype=bool),
             positive_words=np.array(list(self.positives), dtype=str),
             negative_kinds=np.array(list(self.negatives), dtype=str),
             hours=np.float64(self.hours),
@@ -231,10 +255,16 @@ class Checks:
         with np.load(path) as f:
             group, word, fired = f["group"], f["word"], f["fired"]
             score, engine, text = f["score"], f["engine"], f["text"]
+            heard, decoded = f["heard"], f["decoded"]
+
+            def verdict(i: int) -> Verdict:
+                return Verdict(
+                    False, float(score[i]), 0.0, str(heard[i]) if decoded[i] else None
+                )
 
             def found(g: str) -> Found:
                 return [
-                    (str(word[i]), int(fired[i]), Verdict(False, float(score[i]), 0.0))
+                    (str(word[i]), int(fired[i]), verdict(i))
                     for i in np.flatnonzero(group == g)
                 ]
 
@@ -263,14 +293,24 @@ class Checks:
             )
 
     def rescored(self, classifiers: dict[str, Classifier]) -> Checks:
-        """The same checks, each scored by its word's classifier (Classifier.best)."""
+        """The same checks, each scored by its word's classifier (Classifier.best).
+
+        A check keeps the decoder's transcript where its new score is RESCUE_FLOOR or
+        more (as Verifier.verify would ask the decoder), if the run asked it there; a
+        check the run's verifier scored under the floor has none (approximate).
+        """
         scores = iter(
             classifiers[word].best(encoded.astype(np.float32))
             for (_, word, *_), encoded in zip(self.rows(), self.encoded, strict=True)
         )
 
         def scored(found: Found) -> Found:
-            return [(n, s, Verdict(False, next(scores), 0.0)) for n, s, _ in found]
+            rescored = []
+            for n, s, v in found:
+                new = next(scores)
+                heard = v.heard if v is not None and new >= RESCUE_FLOOR else None
+                rescored.append((n, s, Verdict(False, new, 0.0, heard)))
+            return rescored
 
         return dataclasses.replace(
             self,
@@ -488,12 +528,13 @@ def main() -> None:
     fillers += [speech.silence(1.5)]
     augment = data.Augmenter(rng, np.concatenate(fillers[:12]))
 
-    frr, frr_stage1, verify_ms = {}, {}, []
+    frr, frr_stage1 = {}, {}
+    verdicts: list[Verdict] = []
     frr_engine: dict[tuple[str, str], float] = {}
     for name, phrase in (("athena", "athena"), ("jarvis", "hey jarvis")):
         audio, spans, engines = positive_stream(phrase, rng, augment, fillers, phases)
         found = stream(words, verifier, audio)
-        verify_ms += [v.ms for _, _, v in found if v is not None]
+        verdicts += [v for _, _, v in found if v is not None]
         if rejecting is not None:
             checked = stream(rejecting, recorder, audio)
             curve_positives[name] = (checked, spans, engines)
@@ -524,7 +565,7 @@ def main() -> None:
             checked = stream(rejecting, recorder, negatives.audio)
             said = [negatives.said(sample) for _, sample, _ in checked]
             curve_negatives[kind] = (checked, said)
-        verify_ms += [v.ms for _, _, v in found if v is not None]
+        verdicts += [v for _, _, v in found if v is not None]
         accepted = [n for n, _ in woke(found)]
         fired = [n for n, _ in candidates(found)]
         per_hour = {n: round(accepted.count(n) / part_hours, 2) for n in names}
@@ -538,7 +579,7 @@ def main() -> None:
             if v is not None and v.accepted:
                 engine, text = negatives.said(sample)
                 engine_fa.setdefault(engine, []).append(n)
-                print(f"    false accept {n} {v.score:.3f}: {text!r} ({engine})")
+                print(f"    false accept {n} {v.describe()}: {text!r} ({engine})")
         for engine in {e for _, _, e, _ in negatives.segments}:
             engine_hours[engine] = engine_hours.get(engine, 0) + negatives.hours(engine)
         hours += part_hours
@@ -568,9 +609,16 @@ def main() -> None:
             f"speech): {figures}"
         )
     refractory = {w.name: int(w.refractory_s * RATE) for w in config.wake_words}
-    positives = {n: (found, spans) for n, (found, spans, _) in curve_positives.items()}
+    spellings = {w.name: w.spellings for w in config.wake_words}
+    positives = {
+        n: (with_decoder(found, spellings), spans)
+        for n, (found, spans, _) in curve_positives.items()
+    }
     replayed = curve(
-        positives, (f for f, _ in curve_negatives.values()), refractory, hours
+        positives,
+        (with_decoder(f, spellings) for f, _ in curve_negatives.values()),
+        refractory,
+        hours,
     )
     for name, figures in replayed.items():
         for threshold, frr_t, fa_t in figures:
@@ -589,7 +637,13 @@ def main() -> None:
             {w.name: w.verify_threshold for w in config.wake_words},
         ).save(args.save_checks)
         print(f"checks: {len(recorder.encoded)} saved to {args.save_checks}")
-    ms = np.array(verify_ms)
+    ms = np.array([v.ms for v in verdicts])
+    decoded = [v for v in verdicts if v.heard is not None]
+    print(
+        f"stage 2's decoder: {len(decoded)} checks under the verify threshold heard "
+        f"({len(decoded) / hours:.0f} an hour of negatives and clips), "
+        f"{sum(v.accepted for v in decoded)} woke"
+    )
     print(
         f"stage 2: {len(ms)} verifications, {np.percentile(ms, 50):.0f} ms median, "
         f"{np.percentile(ms, 90):.0f} ms p90 (Whisper base int8, 1 CPU thread)"

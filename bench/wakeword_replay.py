@@ -1,10 +1,13 @@
-"""Score other wake-word verifiers on the checks of a saved benchmark run, in minutes.
+"""Score other wake-word verifiers on the checks of a saved benchmark run, in seconds.
 
 `bench.wakeword_athena --save-checks FILE` runs the held-out audio through stage 1 as
-shipped once and keeps every check it hands to stage 2 with its window's encoding
-(`Checks`, about 300 MB). Here each check is scored again by the verifiers given (the
-shipped ones by default) and replayed as --curve does (`curve`, approximate: where a
-wake would have blocked stage 1, its later firings fall elsewhere): each word's FRR and
+shipped once and keeps every check it hands to stage 2 with its window, the window's
+encoding and the decoder's transcript where it was asked (`Checks`, about 490 MB).
+Here each check is scored again by the verifiers given (the shipped ones by default)
+and replayed as --curve does (`curve`, approximate: where a wake would have blocked
+stage 1, its later firings fall elsewhere; a check whose transcript spells its word
+wakes at every threshold, `with_decoder`, and one the run's verifier scored under
+RESCUE_FLOOR has no transcript to give): each word's FRR and
 false accepts per hour at CURVE's thresholds, the fewest false accepts per hour at
 which at most 10-30% of the clips are missed, and at the config's verify_threshold
 the FRR per engine and what was said at each false accept. Stage 1 stays the saved
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+import dataclasses
 from pathlib import Path
 import time
 
@@ -36,6 +40,7 @@ from bench.wakeword_athena import (
     curve,
     false_rejects,
     replay,
+    with_decoder,
 )
 
 # The shares of missed clips at which the fewest false accepts per hour are printed,
@@ -67,6 +72,18 @@ def main() -> None:
         f"{args.checks}: {len(checks.encoded)} checks, {checks.hours:.2f} h of "
         "negatives; verifiers "
         + ", ".join(f"{n} {w.verifier}" for n, w in words.items())
+    )
+    spellings = {name: w.spellings for name, w in words.items()}
+    checks = dataclasses.replace(
+        checks,
+        positives={
+            n: (with_decoder(f, spellings), spans, engines)
+            for n, (f, spans, engines) in checks.positives.items()
+        },
+        negatives={
+            k: (with_decoder(f, spellings), said)
+            for k, (f, said) in checks.negatives.items()
+        },
     )
     negatives = [found for found, _ in checks.negatives.values()]
     positives = {n: (f, spans) for n, (f, spans, _) in checks.positives.items()}
