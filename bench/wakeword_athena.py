@@ -26,7 +26,8 @@ per hour there, the trade a household makes with `verify_threshold`. --save-chec
 encoding and the decoder's transcript (`Checks`), so bench/wakeword_replay.py can
 score other verifiers on the same checks in seconds.
 Run with the satellite's venv (about 8 minutes on this 2-core machine, 12 with
---curve):
+--curve, 19 with --save-checks, whose run asks the decoder on every check the verifier
+scores at RESCUE_FLOOR or more):
 
     jetson/.venv/bin/python -m bench.wakeword_athena [--curve]
 
@@ -640,9 +641,8 @@ def main() -> None:
     ms = np.array([v.ms for v in verdicts])
     decoded = [v for v in verdicts if v.heard is not None]
     print(
-        f"stage 2's decoder: {len(decoded)} checks under the verify threshold heard "
-        f"({len(decoded) / hours:.0f} an hour of negatives and clips), "
-        f"{sum(v.accepted for v in decoded)} woke"
+        f"stage 2's decoder: asked on {len(decoded)} checks of clips and negatives "
+        f"under the verify threshold, {sum(v.accepted for v in decoded)} of them woke"
     )
     print(
         f"stage 2: {len(ms)} verifications, {np.percentile(ms, 50):.0f} ms median, "
