@@ -119,12 +119,12 @@ def main() -> None:
             for engine in sorted(set(engines))
         }
         said: Counter[str] = Counter()
-        for found_, texts in checks.negatives.values():
-            wakes = {s for n, s in replay(found_, threshold, checks.refractory)}
+        for checked, texts in checks.negatives.values():
+            wakes = set(replay(checked, threshold, checks.refractory))
             said.update(
                 f"{text!r} ({engine})"
-                for (n, s, _), (engine, text) in zip(found_, texts, strict=True)
-                if n == name and s in wakes
+                for (n, s, _), (engine, text) in zip(checked, texts, strict=True)
+                if n == name and (n, s) in wakes
             )
         fa = sum(said.values()) / checks.hours
         summary[name] = (frr, fa)
