@@ -33,6 +33,7 @@ does); openWakeWord's custom verifier models
 from __future__ import annotations
 
 from dataclasses import dataclass
+import functools
 import logging
 from pathlib import Path
 import re
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
     from ctranslate2 import StorageView
     from faster_whisper import WhisperModel
+    from faster_whisper.tokenizer import Tokenizer
 
     from .config import WakeWordConfig
     from .wakeword import WakeWords
@@ -317,6 +319,18 @@ class Verifier:
         """Return the probability (0-1) of `word` in the last WINDOW_S of `audio`."""
         return self.classifiers[word.name].best(self.window_encoding(audio))
 
+    @functools.cached_property
+    def _tokenizer(self) -> Tokenizer:
+        """faster-whisper's English tokenizer, built at the first `heard`."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        return Tokenizer(
+            self.model.hf_tokenizer,
+            self.model.model.is_multilingual,
+            task="transcribe",
+            language="en",
+        )
+
     def heard(self, window: np.ndarray) -> str:
         """Return Whisper's greedy English transcript of `window` (int16, 16 kHz).
 
@@ -325,14 +339,7 @@ class Verifier:
         Source: CTranslate2's `Whisper.generate` on the encoder's output, the prompt
         faster-whisper builds (its `Tokenizer.sot_sequence`, no timestamps).
         """
-        from faster_whisper.tokenizer import Tokenizer
-
-        tokenizer = Tokenizer(
-            self.model.hf_tokenizer,
-            self.model.model.is_multilingual,
-            task="transcribe",
-            language="en",
-        )
+        tokenizer = self._tokenizer
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         result = self.model.model.generate(
             _encoded(self.model, window, int(DECODED_S * 100)),
@@ -352,10 +359,11 @@ class Verifier:
         one of them in the window (`heard`, `spelled`).
         """
         start = time.monotonic()
-        score = self.score(word, audio)
+        window = last_window(audio)
+        score = self.score(word, window)
         accepted, heard = score >= word.verify_threshold, None
         if not accepted and word.spellings and score >= RESCUE_FLOOR:
-            heard = self.heard(last_window(audio))
+            heard = self.heard(window)
             accepted = spelled(heard, word.spellings)
         return Verdict(accepted, score, 1000 * (time.monotonic() - start), heard)
 
