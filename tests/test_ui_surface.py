@@ -249,29 +249,26 @@ async def test_llama_server_timings_fill_the_token_sensors(
 async def test_a_server_too_busy_to_say_what_it_is_names_its_device_later(
     hass: HomeAssistant, replay: Callable[..., Any]
 ) -> None:
-    """Setup does not wait for a server to say what it is: its device is named
-    "OpenAI-compatible server" then, and by the server once the next health check
-    hears it; a device name the user chose stays. An entry titled by its URL (before
-    0.2) is retitled at the first setup where the server says what it is.
+    """Neither the flow nor setup waits for a server to say what it is: the entry
+    is titled and its device named "OpenAI-compatible server" then, and by the
+    server once the next health check hears it, without a reload; a device name or
+    title the user chose stays. An entry titled by its URL (before 0.2) is retitled
+    the same way.
     """
-    busy = {"props": False}
+    busy = {"props": True}
     url = await replay(llama_server_app(busy))
     assert await async_setup_component(hass, "homeassistant", {})
     entry = await _create_through_flow(hass, url, "smollm2")
-    device = _backend_device(hass, entry, BACKEND_OPENAI)
-    dr.async_get(hass).async_update_device(device.id, name_by_user="The LLM box")
-
-    busy["props"] = True
-    hass.config_entries.async_update_entry(entry, title=url)  # reloads the entry
-    await hass.async_block_till_done()
-    assert entry.title == url
+    assert entry.title == "OpenAI-compatible server on 127.0.0.1"
     device = _backend_device(hass, entry, BACKEND_OPENAI)
     assert (device.name, device.model, device.sw_version) == (
         "OpenAI-compatible server on 127.0.0.1",
         "OpenAI-compatible server",
         None,
     )
+    dr.async_get(hass).async_update_device(device.id, name_by_user="The LLM box")
     await ask(hass, "who wrote hamlet", agent_id(hass))  # it answers all the same
+    runtime = entry.runtime_data
 
     busy["props"] = False
     async_fire_time_changed(hass, dt_util.utcnow() + CHECK_INTERVAL)
@@ -283,10 +280,25 @@ async def test_a_server_too_busy_to_say_what_it_is_names_its_device_later(
         "b6123-1a2b3c4",
     )
     assert device.name_by_user == "The LLM box"
-    assert entry.title == url
+    assert entry.title == "llama.cpp on 127.0.0.1"
+    assert entry.runtime_data is runtime  # a new title is no reason to reload
+
+    busy["props"] = True
+    hass.config_entries.async_update_entry(entry, title=url)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    assert entry.title == url
+    runtime = entry.runtime_data
+    busy["props"] = False
+    async_fire_time_changed(hass, dt_util.utcnow() + 2 * CHECK_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.title == "llama.cpp on 127.0.0.1"
+    assert entry.runtime_data is runtime
+
+    hass.config_entries.async_update_entry(entry, title="Upstairs")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.title == "Upstairs"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, Platform
@@ -50,16 +50,27 @@ PLATFORMS = (Platform.BINARY_SENSOR, Platform.CONVERSATION, Platform.SENSOR)
 class AthenaRuntime:
     """What a loaded config entry holds.
 
-    Its backends (the preferred one first) and the weather, sports and airport
-    sources with their cache.
+    Its backends (the preferred one first), the settings it was set up with
+    (`settings_of`) and the weather, sports and airport sources with their cache.
     """
 
     backends: tuple[Backend, ...]
+    settings: Settings
     sources: Sources = field(default_factory=Sources)
     agents: dict[str, AthenaEntity] = field(default_factory=dict)  # by entity id
 
 
 type AthenaConfigEntry = ConfigEntry[AthenaRuntime]
+# An entry's data, options and subentries (id -> title, data): what a reload applies.
+type Settings = tuple[
+    dict[str, Any], dict[str, Any], dict[str, tuple[str, dict[str, Any]]]
+]
+
+
+def settings_of(entry: ConfigEntry) -> Settings:
+    """Return what setting up `entry` reads (a new title alone changes none of it)."""
+    subentries = {i: (sub.title, dict(sub.data)) for i, sub in entry.subentries.items()}
+    return dict(entry.data), dict(entry.options), subentries
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -148,7 +159,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bo
         *(b.async_identify() for b, e in zip(backends, errors, strict=True) if not e)
     )
     _async_retitle(hass, entry, backends)
-    entry.runtime_data = AthenaRuntime(backends=backends)
+    entry.runtime_data = AthenaRuntime(backends=backends, settings=settings_of(entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     _async_watch_health(hass, entry)
@@ -161,13 +172,23 @@ def _async_retitle(
     entry: ConfigEntry,
     backends: tuple[Backend, ...],
 ) -> None:
-    """Title an entry still named by its URLs (before 0.2) by its servers.
+    """Title an entry still named as Athena named it by what its servers are.
 
-    "http://127.0.0.1:8080" becomes "llama.cpp on 127.0.0.1", at the first setup
-    where every server has said what it is; a title the user chose stays.
+    At the first setup or health check where every server has said what it is:
+    "http://127.0.0.1:8080" (the URLs, before 0.2) or "OpenAI-compatible server on
+    127.0.0.1" (a server too busy during the flow to say more) becomes "llama.cpp on
+    127.0.0.1"; a title the user chose stays.
     """
+    if not all(b.identified for b in backends):
+        return
     urls = [entry.data[URL_KEYS[b.kind]] for b in backends]
-    if all(b.identified for b in backends) and entry.title == server.url_title(urls):
+    given = {
+        server.url_title(urls),
+        server.title(
+            [(b.unidentified, url) for b, url in zip(backends, urls, strict=True)]
+        ),
+    }
+    if entry.title in given:
         title = server.title([(b.server, b.url) for b in backends])
         hass.config_entries.async_update_entry(entry, title=title)
 
@@ -198,12 +219,14 @@ async def _async_identify_late(hass: HomeAssistant, entry: AthenaConfigEntry) ->
     the loop busy past `VALIDATE_TIMEOUT`) would otherwise leave its device named
     "OpenAI-compatible server on <host>" until the next reload.
     """
-    for backend in entry.runtime_data.backends:
+    backends = entry.runtime_data.backends
+    for backend in backends:
         if backend.identified or not backend.stats.reachable:
             continue
         await backend.async_identify()
         if backend.identified:
             async_rename_server_device(hass, entry.entry_id, backend)
+            _async_retitle(hass, entry, backends)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> bool:
@@ -216,5 +239,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: AthenaConfigEntry) -> b
 
 
 async def _async_reload(hass: HomeAssistant, entry: AthenaConfigEntry) -> None:
-    """Reload after an option or subentry change."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Reload after a change of data, options or subentries; not for a new title.
+
+    HA calls update listeners for any change, a title too (the user renaming the
+    entry, `_async_retitle`); a reload for one would drop the backends' connections
+    and figures mid-turn for nothing.
+    """
+    if settings_of(entry) != entry.runtime_data.settings:
+        await hass.config_entries.async_reload(entry.entry_id)

@@ -202,15 +202,18 @@ class Backend(Protocol):
     `label` its name for people; `url` the server's address with any credentials
     redacted (`redact.redact_url`), safe to log and show; `models_must_be_listed` is
     False where a server may be up without a model list (the user then types a
-    model name). `server` is what the server said it is (`async_identify`);
-    `identified` is False until the server has answered that question (a server
-    that timed out or dropped the connection is asked again later).
+    model name). `server` is what the server said it is (`async_identify`),
+    `unidentified` what it is until then (what names a config entry whose server was
+    too busy to say more during the flow); `identified` is False until the server
+    has answered that question (a server that timed out or dropped the connection
+    is asked again later).
     """
 
     kind: str
     label: str
     url: str
     server: ServerInfo
+    unidentified: ServerInfo
     identified: bool
     stats: BackendStats
     lanes: asyncio.Semaphore

@@ -83,13 +83,14 @@ class OllamaBackend:
 
     kind = BACKEND_OLLAMA
     label = "Ollama"
+    unidentified = ServerInfo(OLLAMA)
     models_must_be_listed = True
 
     def __init__(self, url: str, lanes: int) -> None:
         self.url = redact_url(url)
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
-        self.server = ServerInfo(OLLAMA)
+        self.server = self.unidentified
         self.identified = False
         address, credentials = split_credentials(url)
         self._client = ollama.AsyncClient(

@@ -243,6 +243,7 @@ class OpenAIBackend:
 
     kind = BACKEND_OPENAI
     label = "OpenAI-compatible"
+    unidentified = ServerInfo(OPENAI_COMPATIBLE)
     models_must_be_listed = False
 
     def __init__(
@@ -255,7 +256,7 @@ class OpenAIBackend:
         self.url = redact_url(url)
         self.stats = BackendStats()
         self.lanes = asyncio.Semaphore(lanes)
-        self.server = ServerInfo(OPENAI_COMPATIBLE)
+        self.server = self.unidentified
         self.identified = False
         address, credentials = split_credentials(url)
         self._base = api_base(address)
