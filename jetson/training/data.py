@@ -111,6 +111,14 @@ FESTIVAL_VOICES = (
 )
 # flite's voices: an engine for evaluation only (never heard in training).
 FLITE_EVAL_VOICES = ("kal", "kal16", "awb", "rms", "slt")
+# Kokoro-82M's voices (speech.kokoro): evaluation only, like flite.
+KOKORO_EVAL_VOICES = (
+    "jf_alpha",
+    "jf_gongitsune",
+    "jf_nezumi",
+    "jf_tebukuro",
+    "jm_kumo",
+)
 # piper regions: (length_scale, noise_scale, noise_w) ranges.
 PIPER_TRAIN = ((0.75, 1.15), (0.3, 0.8), (0.5, 0.9))
 PIPER_EVAL = ((1.15, 1.4), (0.8, 1.0), (0.9, 1.1))
@@ -127,10 +135,10 @@ NOISES = ("whitenoise", "pinknoise", "brownnoise")
 
 @dataclass(frozen=True)
 class Voice:
-    """One synthetic speaker: espeak-ng voice, piper region, Pico, Festival or flite."""
+    """One synthetic speaker of espeak-ng, piper, Pico, Festival, flite or Kokoro."""
 
-    engine: str  # "espeak", "piper", "pico", "festival" or "flite" (evaluation only)
-    name: str  # espeak "en-gb+m3", piper "train", pico "en-GB", festival "ked_diphone"
+    engine: str  # "espeak", "piper", "pico", "festival"; "flite", "kokoro" (eval only)
+    name: str  # espeak "en-gb+m3", piper "train", pico "en-GB", kokoro "jm_kumo"
 
     def say(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """Speak `text` (16 kHz int16) with a random speed and pitch for this voice."""
@@ -141,6 +149,8 @@ class Voice:
             )
         if self.engine == "flite":
             return speech.flite(text, self.name, float(rng.uniform(0.8, 1.3)))
+        if self.engine == "kokoro":
+            return speech.kokoro(text, self.name, float(rng.uniform(0.8, 1.25)))
         if self.engine == "pico":
             return speech.pico(
                 text, self.name, int(rng.integers(80, 130)), int(rng.integers(80, 125))
@@ -159,9 +169,9 @@ def voices(split: str, pico: bool = False, festival: bool = False) -> list[Voice
     """Return the voices of "train" or "eval" (espeak accents x variants, piper).
 
     "train" also has the other languages' voices (ESPEAK_TRAIN_LANGUAGES); "eval" also
-    flite's voices, an engine training never hears. `pico`, `festival`: SVOX Pico's
-    voices (PICO_VOICES), then Festival's (FESTIVAL_VOICES) last, for the trainings
-    that ask for them.
+    flite's and Kokoro's voices, engines training never hears. `pico`, `festival`:
+    SVOX Pico's voices (PICO_VOICES), then Festival's (FESTIVAL_VOICES) last, for the
+    trainings that ask for them.
     """
     if split == "train":
         pairs = [(a, v) for a in ESPEAK_TRAIN_ACCENTS for v in ESPEAK_TRAIN_VARIANTS]
@@ -173,6 +183,7 @@ def voices(split: str, pico: bool = False, festival: bool = False) -> list[Voice
     found = [Voice("espeak", f"{a}+{v}") for a, v in pairs] + [Voice("piper", split)]
     if split == "eval":
         found += [Voice("flite", name) for name in FLITE_EVAL_VOICES]
+        found += [Voice("kokoro", name) for name in KOKORO_EVAL_VOICES]
     if pico:
         found += [Voice("pico", name) for name in PICO_VOICES]
     if festival:
