@@ -430,9 +430,10 @@ async def test_athena_on_the_jetson(
     os.kill(service_pid(satellite.log, "stt"), signal.SIGKILL)
     heard = await heard_since(satellite, before, lambda w: "sorry" in w, 90)
     # "Sorry, something went wrong: speech-to-text failed" (HA's message; Whisper
-    # hears "speech-to-text" in several ways)
+    # hears "speech-to-text" in several ways, and once heard "failed" as "vail"): the
+    # words that name the failure, one of them misheard at most.
     assert heard[:4] == ["sorry", "something", "went", "wrong"], heard
-    assert heard[-1] == "failed", heard
+    assert heard[4] == "speech" or heard[-1] == "failed", heard
     await wait_for(
         lambda: satellite.log.read_text().count("stt service started") == 2,
         30,
