@@ -18,18 +18,17 @@ second opinion on a check the verifier doubts), default.yaml as shipped:
   its own with both words' FRR and false accepts per hour of that engine's speech: the
   `engine flite` and `engine kokoro` lines are the cross-engine figures (trained on
   espeak-ng, piper and, jarvis's stage 2, SVOX Pico; measured on flite and on Kokoro).
-  Stage 2 fit without one of its
-  training engines, scored on that engine's training windows: training/verifier.py
-  --without.
+  Stage 2 fit without one of its training engines, scored on that engine's training
+  windows: training/verifier.py --without.
 With --curve, the same audio again with stage 2 rejecting every check, replayed at each
 of CURVE's verify thresholds (`replay`, approximate): both words' FRR and false accepts
 per hour there, the trade a household makes with `verify_threshold`. --save-checks FILE
 (implies --curve) also writes every check of that run with its window, the window's
 encoding and the decoder's transcript (`Checks`), so bench/wakeword_replay.py can
 score other verifiers on the same checks in seconds.
-Run with the satellite's venv (about 8 minutes on this 2-core machine, 12 with
---curve, 19 with --save-checks, whose run asks the decoder on every check the verifier
-scores at RESCUE_FLOOR or more):
+Run with the satellite's venv (23 minutes on this 2-core machine with --save-checks,
+whose run asks the decoder on every check the verifier scores at RESCUE_FLOOR or more;
+about 10 without options and 15 with --curve, scaled from it):
 
     jetson/.venv/bin/python -m bench.wakeword_athena [--curve]
 
